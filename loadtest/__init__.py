@@ -1,0 +1,1 @@
+"""Latency load tests: Locust scenarios, the WAN-latency emulation proxy and the bench report."""

@@ -1,0 +1,1 @@
+"""The origin: a plain ASGI (Starlette) app holding the business logic and the database."""

@@ -1,0 +1,112 @@
+"""Errors a client can cause, and the handlers that turn every exception into the JSON error body.
+
+Route code raises :class:`ApiError` (or a subclass); nothing else decides what an error looks
+like. Unexpected exceptions become a 500 with the request id and no details; the traceback goes
+to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from origin.kv import StoreUnavailable
+from shared.errors import error_body
+
+logger = logging.getLogger("outpost.origin")
+
+# Codes for the statuses Starlette's router raises on its own (unknown route, wrong method).
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    451: "unavailable_for_legal_reasons",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "unavailable",
+    504: "gateway_timeout",
+}
+
+
+class ApiError(Exception):
+    """An error answered to the client as ``{"error": {"code", "message", ...}}``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+        self.details = details
+
+    def to_response(self) -> JSONResponse:
+        return error_response(self.status, self.code, self.message, self.headers, **self.details)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    **details: Any,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, **details), status_code=status, headers=headers)
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.to_response()
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    request_id = request.scope.get("state", {}).get("request_id")
+    logger.exception("unhandled error", extra={"request_id": request_id})
+    return error_response(
+        500, "internal_error", "the server failed to handle this request", request_id=request_id
+    )
+
+
+async def handle_store_unavailable(request: Request, exc: Exception) -> Response:
+    """Only operations that must not silently fail raise this (revocations, nonces)."""
+    logger.warning("key-value store unavailable: %s", exc)
+    return error_response(
+        503, "unavailable", "a dependency is unavailable; retry shortly", {"Retry-After": "1"}
+    )
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: handle_api_error,
+    StoreUnavailable: handle_store_unavailable,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

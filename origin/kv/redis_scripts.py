@@ -1,0 +1,59 @@
+"""Lua run inside Redis, so that each multi-key operation is atomic and one round trip.
+
+The scripts touch keys derived from their arguments (a tag set's members), which Redis Cluster
+does not allow; outpost targets a single Redis (or a primary with replicas).
+"""
+
+from __future__ import annotations
+
+# KEYS[1]: the entry; KEYS[2..n]: its tag sets. ARGV[1]: value; ARGV[2]: time to live in ms.
+# A tag set lives as long as its longest-lived member, so it never outlives what it indexes
+# for long, and never expires before it.
+CACHE_PUT = """
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+for i = 2, #KEYS do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  if redis.call('PTTL', KEYS[i]) < ttl then
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  end
+end
+return 1
+"""
+
+# KEYS: tag sets. Deletes every member of each set, then the set; returns how many members
+# existed. DEL takes members in slices to stay within Lua's stack for large tags.
+INVALIDATE_TAGS = """
+local removed = 0
+for i = 1, #KEYS do
+  local members = redis.call('SMEMBERS', KEYS[i])
+  for first = 1, #members, 500 do
+    local last = math.min(first + 499, #members)
+    removed = removed + redis.call('DEL', unpack(members, first, last))
+  end
+  redis.call('DEL', KEYS[i])
+end
+return removed
+"""
+
+# GCRA, the same integer arithmetic as origin.kv.gcra.decide, on the Redis server's clock so
+# that every origin process agrees. KEYS[1]: the bucket's TAT (microseconds).
+# ARGV[1]: limit; ARGV[2]: emission interval in microseconds.
+# Returns {allowed (0/1), remaining, reset_after_us, retry_after_us}.
+RATE_LIMIT_HIT = """
+local limit = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then
+  tat = now
+end
+local new_tat = tat + interval
+local allow_at = new_tat - interval * limit
+if now < allow_at then
+  return {0, 0, tat - now, allow_at - now}
+end
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((now - allow_at) / interval), new_tat - now, 0}
+"""
