@@ -1,0 +1,98 @@
+"""The async engine and session factory, tuned per backend.
+
+SQLite (the embedded default) needs three things a bare engine does not give it:
+
+- WAL, so readers never wait for the writer; ``synchronous=NORMAL``, safe with WAL and much
+  cheaper than FULL; ``foreign_keys=ON``, off by default in SQLite; ``busy_timeout``, so a
+  connection that finds the write lock taken waits for it instead of failing at once.
+- Real transactions. The ``sqlite3`` driver only starts a transaction before INSERT/UPDATE/DELETE,
+  so a SELECT followed by a write would not be atomic. We switch the driver's own transaction
+  handling off and emit BEGIN ourselves when SQLAlchemy begins (the recipe in SQLAlchemy's SQLite
+  documentation, "Enabling Non-Legacy SQLite Transactional Modes").
+- Write transactions that queue. A deferred transaction that reads and then writes must upgrade
+  its lock; if another connection wrote meanwhile SQLite fails it with "database is locked"
+  without waiting. A transaction marked as a writer (:mod:`origin.db.transactions`) begins with
+  ``BEGIN IMMEDIATE`` instead, which takes the write lock up front (waiting up to
+  ``busy_timeout``), so racing writers run one after the other. Read-only work keeps plain
+  ``BEGIN`` and is never serialised.
+
+PostgreSQL gets a pre-pinged pool (connections dropped by a failover or an idle timeout are
+replaced instead of failing a request); there a write transaction is a plain BEGIN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from origin.settings import normalise_database_url
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Connection execution option that marks a transaction as a writer (see transactions.begin_write).
+WRITE_TRANSACTION = "outpost_write_transaction"
+
+
+def create_engine(
+    database_url: str, *, pool_size: int = 5, max_overflow: int = 10, echo: bool = False
+) -> AsyncEngine:
+    """The engine for a ``sqlite://`` or ``postgresql://`` URL (async driver added here)."""
+    url = make_url(normalise_database_url(database_url))
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, pool_size=pool_size, max_overflow=max_overflow, echo=echo)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        # Recycle before common server/proxy idle timeouts (PgBouncer, cloud load balancers).
+        pool_recycle=1800,
+        echo=echo,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (async cannot reload them implicitly)."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The database file a SQLite URL names; None for in-memory and ``file:`` URI databases."""
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int, echo: bool) -> AsyncEngine:
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, echo=echo)
+    else:  # the dialect picks the pool (one shared connection for a plain in-memory database)
+        engine = create_async_engine(url, echo=echo)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+    # None = the driver never emits BEGIN itself; _begin_sqlite_transaction does.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    writer = connection.get_execution_options().get(WRITE_TRANSACTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")

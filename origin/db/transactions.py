@@ -1,0 +1,60 @@
+"""Units of work on an ``AsyncSession``: write transactions that begin, commit or roll back.
+
+Write transactions are started with :func:`begin_write` so that, on SQLite, they take the write
+lock before their first read (``BEGIN IMMEDIATE``): two transactions that each read then write
+queue one behind the other instead of one failing with "database is locked" (see
+:mod:`origin.db.engine`). On PostgreSQL it is an ordinary transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from origin.db.engine import WRITE_TRANSACTION
+
+
+async def begin_write(session: AsyncSession) -> AsyncConnection:
+    """Start ``session``'s transaction as a write transaction; its connection is returned.
+
+    Call it before the transaction's first statement: a transaction that is already open cannot
+    change how it began, so that is reported as the programming error it is.
+    """
+    if session.in_transaction():
+        raise RuntimeError(
+            "begin_write() must start the session's transaction, but one is already open; "
+            "commit or roll back first"
+        )
+    return await session.connection(execution_options={WRITE_TRANSACTION: True})
+
+
+@asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    connection = await begin_write(session)
+    try:
+        yield connection
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()
+
+
+@asynccontextmanager
+async def read_transaction(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
+    """Reads in one snapshot; joins the session's open transaction if there is one.
+
+    A transaction this function starts is ended when the block does, so the session is free
+    for a following :func:`write_transaction` and the connection goes back to the pool early.
+    """
+    if session.in_transaction():
+        yield await session.connection()
+        return
+    connection = await session.connection()
+    try:
+        yield connection
+    finally:
+        await session.rollback()  # nothing to keep: ends the snapshot, releases the connection
