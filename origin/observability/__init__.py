@@ -1,0 +1,1 @@
+"""What operators see of the origin: JSON logs, Prometheus metrics, the OpenAPI document."""
