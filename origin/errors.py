@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -96,6 +97,17 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+async def handle_database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database refused or dropped the connection, or a lock wait timed out: retryable."""
+    logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database is busy or unreachable; retry shortly",
+        {"Retry-After": "1"},
+    )
+
+
 async def handle_store_unavailable(request: Request, exc: Exception) -> Response:
     """Only operations that must not silently fail raise this (revocations, nonces)."""
     logger.warning("key-value store unavailable: %s", exc)
@@ -107,6 +119,8 @@ async def handle_store_unavailable(request: Request, exc: Exception) -> Response
 EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
     StoreUnavailable: handle_store_unavailable,
+    OperationalError: handle_database_unavailable,
+    ConnectionError: handle_database_unavailable,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

@@ -8,15 +8,25 @@ usual names; the app's own carry the ``OUTPOST_`` prefix.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "OUTPOST_"
 ENVIRONMENTS = ("development", "test", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Shared by the edge's secret binding and the origin, so the app runs out of the box; it is public,
+# so production refuses it (see check_production_safety). Generate: python -c "import secrets;
+# print('k1:' + secrets.token_urlsafe(32))".
+DEV_EDGE_SECRET = "outpost-development-only-edge-secret-never-deploy"  # noqa: S105
+DEV_EDGE_SECRETS: tuple[tuple[str, str], ...] = (("dev", DEV_EDGE_SECRET),)
+MIN_EDGE_SECRET_BYTES = 32
+MAX_LEEWAY_SECONDS = 300
+MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600
+_EDGE_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 T = TypeVar("T")
 
@@ -41,10 +51,35 @@ class Settings:
     response_cache: bool = True
     graceful_timeout_seconds: float = 10.0
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
+    # Identity: the tokens the origin issues, its signing keys, the edge's assertion secrets and
+    # an optional external identity provider (see docs/identity.md).
+    jwt_issuer: str = "http://127.0.0.1:8000"
+    jwt_audience: str = "outpost"
+    jwt_leeway_seconds: int = 30
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    signing_keys_file: Path | None = None
+    signing_keys_inline: str | None = field(default=None, repr=False)
+    edge_secrets: tuple[tuple[str, str], ...] = field(default=DEV_EDGE_SECRETS, repr=False)
+    external_issuer: str | None = None
+    external_audience: str | None = None
+    external_jwks_url: str | None = None
+    login_attempts_per_account: int = 10
+    login_attempts_per_address: int = 100
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def signing_keys_path(self) -> Path:
+        """Where the keyring file is (``OUTPOST_SIGNING_KEYS_FILE``, default under the data dir)."""
+        return self.signing_keys_file or self.data_dir / "keys" / "signing-keys.json"
+
+    @property
+    def edge_secret_map(self) -> dict[str, bytes]:
+        """Assertion secrets by key id (two during a rotation)."""
+        return {key_id: secret.encode() for key_id, secret in self.edge_secrets}
 
     @classmethod
     def from_env(
@@ -95,6 +130,7 @@ class Settings:
                 "OUTPOST_GRACEFUL_TIMEOUT", app("GRACEFUL_TIMEOUT"), 10.0, _positive_float
             ),
             data_dir=data_dir,
+            **_identity_settings(app),
         )
         settings.check_production_safety()
         return settings
@@ -108,10 +144,114 @@ class Settings:
             problems.append("DATABASE_URL points at SQLite; production needs PostgreSQL")
         if "*" in self.cors_origins:
             problems.append("OUTPOST_CORS_ORIGINS allows every origin ('*')")
+        if any(secret == DEV_EDGE_SECRET for _, secret in self.edge_secrets):
+            problems.append(
+                "OUTPOST_EDGE_SECRETS is the public development secret; set your own "
+                "(kid:secret, at least 32 bytes, the same as the edge's EDGE_SECRET binding)"
+            )
+        if self.signing_keys_inline is None and not self.signing_keys_path.is_file():
+            problems.append(
+                f"no signing keys: set OUTPOST_SIGNING_KEYS or create {self.signing_keys_path} "
+                "with `outpost keys generate`"
+            )
+        if self.external_jwks_url is not None and not self.external_jwks_url.startswith("https://"):
+            problems.append("OUTPOST_EXTERNAL_JWKS_URL must use https://")
         if problems:
             raise SettingsError(
                 "refusing to start with OUTPOST_ENV=production: " + "; ".join(problems)
             )
+
+
+def _identity_settings(app: Callable[[str], str | None]) -> dict[str, Any]:
+    """The identity fields from ``OUTPOST_*`` variables (``app`` reads one without the prefix)."""
+    access_ttl = _parse(
+        "OUTPOST_ACCESS_TOKEN_TTL",
+        app("ACCESS_TOKEN_TTL"),
+        900,
+        _bounded_int(1, MAX_ACCESS_TOKEN_TTL_SECONDS),
+    )
+    refresh_ttl = _parse(
+        "OUTPOST_REFRESH_TOKEN_TTL", app("REFRESH_TOKEN_TTL"), 30 * 24 * 3600, _positive_int
+    )
+    if refresh_ttl <= access_ttl:
+        raise SettingsError(
+            f"OUTPOST_REFRESH_TOKEN_TTL={refresh_ttl} must be longer than "
+            f"OUTPOST_ACCESS_TOKEN_TTL={access_ttl}"
+        )
+    keys_file = app("SIGNING_KEYS_FILE")
+    return {
+        "jwt_issuer": app("JWT_ISSUER") or "http://127.0.0.1:8000",
+        "jwt_audience": app("JWT_AUDIENCE") or "outpost",
+        "jwt_leeway_seconds": _parse(
+            "OUTPOST_JWT_LEEWAY", app("JWT_LEEWAY"), 30, _bounded_int(0, MAX_LEEWAY_SECONDS)
+        ),
+        "access_token_ttl_seconds": access_ttl,
+        "refresh_token_ttl_seconds": refresh_ttl,
+        "signing_keys_file": Path(keys_file) if keys_file else None,
+        "signing_keys_inline": app("SIGNING_KEYS"),
+        "edge_secrets": _parse(
+            "OUTPOST_EDGE_SECRETS", app("EDGE_SECRETS"), DEV_EDGE_SECRETS, _edge_secrets
+        ),
+        **_external_issuer(app),
+        "login_attempts_per_account": _parse(
+            "OUTPOST_LOGIN_ATTEMPTS_PER_ACCOUNT",
+            app("LOGIN_ATTEMPTS_PER_ACCOUNT"),
+            10,
+            _positive_int,
+        ),
+        "login_attempts_per_address": _parse(
+            "OUTPOST_LOGIN_ATTEMPTS_PER_ADDRESS",
+            app("LOGIN_ATTEMPTS_PER_ADDRESS"),
+            100,
+            _positive_int,
+        ),
+    }
+
+
+def _external_issuer(app: Callable[[str], str | None]) -> dict[str, str | None]:
+    """All three ``OUTPOST_EXTERNAL_*`` variables, or none: half an issuer cannot verify."""
+    values = {
+        "external_issuer": app("EXTERNAL_ISSUER"),
+        "external_audience": app("EXTERNAL_AUDIENCE"),
+        "external_jwks_url": app("EXTERNAL_JWKS_URL"),
+    }
+    given = [name for name, value in values.items() if value is not None]
+    if given and len(given) != len(values):
+        missing = ", ".join(
+            "OUTPOST_" + name.upper() for name, value in values.items() if value is None
+        )
+        raise SettingsError(f"an external issuer needs all of its settings; missing: {missing}")
+    url = values["external_jwks_url"]
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise SettingsError(f"OUTPOST_EXTERNAL_JWKS_URL must be an http(s) URL, got {url!r}")
+    return values
+
+
+def _edge_secrets(raw: str) -> tuple[tuple[str, str], ...]:
+    """``kid:secret,kid2:secret2``: every secret the origin accepts assertions under."""
+    pairs: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        key_id, sep, secret = item.strip().partition(":")
+        if not sep or _EDGE_KEY_ID.fullmatch(key_id) is None:
+            raise ValueError("expected kid:secret pairs separated by commas (kid: A-Z a-z 0-9 _ -)")
+        if len(secret.encode()) < MIN_EDGE_SECRET_BYTES:
+            raise ValueError(
+                f"the secret of {key_id!r} is shorter than {MIN_EDGE_SECRET_BYTES} bytes"
+            )
+        if any(key_id == known for known, _ in pairs):
+            raise ValueError(f"key id {key_id!r} is given twice")
+        pairs.append((key_id, secret))
+    return tuple(pairs)
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return convert
 
 
 def normalise_database_url(url: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 
 from origin.db.metadata import metadata
 
-TABLE_MODULES: tuple[str, ...] = ("origin.demo.models",)
+TABLE_MODULES: tuple[str, ...] = ("origin.demo.models", "origin.identity.models")
 
 
 def load_tables() -> MetaData:

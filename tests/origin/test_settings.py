@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from origin.identity.keys import Keyring, generate_key
 from origin.settings import Settings, SettingsError, normalise_database_url, read_dotenv
 
 
@@ -61,7 +62,12 @@ def test_production_refuses_development_settings() -> None:
 
 def test_production_starts_with_production_settings() -> None:
     settings = Settings.from_mapping(
-        {"OUTPOST_ENV": "production", "DATABASE_URL": "postgresql://db/app"}
+        {
+            "OUTPOST_ENV": "production",
+            "DATABASE_URL": "postgresql://db/app",
+            "OUTPOST_EDGE_SECRETS": "k1:" + "s" * 40,
+            "OUTPOST_SIGNING_KEYS": Keyring((generate_key("ES256", now=1),)).to_json(),
+        }
     )
     assert settings.is_production
 

@@ -29,7 +29,14 @@ from origin.db.tables import load_tables
 
 pytestmark = pytest.mark.anyio
 
-APP_TABLES = {"products", "orders", "order_items"}
+APP_TABLES = {
+    "products",
+    "orders",
+    "order_items",
+    "user_accounts",
+    "auth_sessions",
+    "refresh_tokens",
+}
 
 
 def _table_names(connection: Connection) -> set[str]:

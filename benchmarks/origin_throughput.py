@@ -1,0 +1,224 @@
+"""Origin throughput: a bare endpoint vs. a product read cached in Redis vs. the same uncached.
+
+Serves the origin with Hypercorn (one worker, as ``outpost origin`` does) on SQLite and on
+PostgreSQL, drives each variant with wrk on 127.0.0.1, and prints req/s and p50/p99 side by side.
+Variants are measured in interleaved rounds (A B C A B C ...) and the median round is reported,
+because these machines are noisy; ratios are computed within one run.
+
+    python benchmarks/origin_throughput.py [--seconds 5] [--rounds 3] [--connections 8]
+
+Needs ``wrk`` (Debian: ``apt-get install wrk``), the machine's Redis and PostgreSQL (the
+``TEST_REDIS_URL`` / ``TEST_POSTGRES_URL`` of the test suite). Targets (issue 2): cached read
+>= 50% of the bare endpoint's req/s, uncached >= 25%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PRODUCT_PATH = "/api/products/1"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    database: str  # "sqlite" | "postgres"
+    response_cache: bool
+    path: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+VARIANTS = [
+    Variant("bare endpoint (/healthz)", "sqlite", True, "/healthz"),
+    Variant("product, cached in Redis (SQLite)", "sqlite", True, PRODUCT_PATH),
+    Variant("product, uncached (SQLite)", "sqlite", False, PRODUCT_PATH),
+    Variant("product, cached in Redis (PostgreSQL)", "postgres", True, PRODUCT_PATH),
+    Variant("product, uncached (PostgreSQL)", "postgres", False, PRODUCT_PATH),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="duration of one wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per variant")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("benchmark: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 1
+
+    with tempfile.TemporaryDirectory() as scratch, databases(Path(scratch)) as urls:
+        results: dict[str, list[Measurement]] = {variant.name: [] for variant in VARIANTS}
+        with origins(urls, Path(scratch)) as bases:
+            for round_number in range(1, args.rounds + 1):
+                for variant in VARIANTS:
+                    url = bases[(variant.database, variant.response_cache)] + variant.path
+                    wrk(url, seconds=1, connections=args.connections)  # warm-up
+                    results[variant.name].append(
+                        wrk(url, seconds=args.seconds, connections=args.connections)
+                    )
+                print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
+    print_table(results, args)
+    return 0
+
+
+def print_table(results: dict[str, list[Measurement]], args: argparse.Namespace) -> None:
+    bare = statistics.median(m.requests_per_second for m in results[VARIANTS[0].name])
+    print(
+        f"\nOrigin throughput: Hypercorn, 1 worker; wrk -t1 -c{args.connections} "
+        f"-d{args.seconds}s; median of {args.rounds} interleaved rounds\n"
+    )
+    print("| variant | req/s | % of bare | p50 ms | p99 ms |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for variant in VARIANTS:
+        runs = results[variant.name]
+        rps = statistics.median(m.requests_per_second for m in runs)
+        p50 = statistics.median(m.p50_ms for m in runs)
+        p99 = statistics.median(m.p99_ms for m in runs)
+        print(f"| {variant.name} | {rps:,.0f} | {100 * rps / bare:.0f}% | {p50:.2f} | {p99:.2f} |")
+
+
+@contextmanager
+def databases(scratch: Path) -> Iterator[dict[str, str]]:
+    """A seeded SQLite file and a seeded, temporary PostgreSQL database."""
+    name = f"outpost_bench_{secrets.token_hex(4)}"
+    admin_base, _, _ = POSTGRES_URL.rpartition("/")
+    urls = {"sqlite": f"sqlite:///{scratch / 'bench.db'}", "postgres": f"{admin_base}/{name}"}
+    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        for url in urls.values():
+            for verb in (["db", "upgrade"], ["db", "seed"]):
+                subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+                    [sys.executable, "-m", "origin.cli", *verb],
+                    env={**os.environ, "DATABASE_URL": url},
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+        yield urls
+    finally:
+        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _postgres_admin(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def origins(urls: dict[str, str], scratch: Path) -> Iterator[dict[tuple[str, bool], str]]:
+    """One origin process per (database, response cache on/off), all on Redis."""
+    processes: list[subprocess.Popen[bytes]] = []
+    bases: dict[tuple[str, bool], str] = {}
+    prefix = f"outpost-bench:{secrets.token_hex(4)}:"
+    try:
+        for database in ("sqlite", "postgres"):
+            for cached in (True, False):
+                port = free_port()
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": urls[database],
+                    "REDIS_URL": REDIS_URL,
+                    "OUTPOST_REDIS_PREFIX": prefix,
+                    "OUTPOST_PORT": str(port),
+                    "OUTPOST_RESPONSE_CACHE": "on" if cached else "off",
+                    # Measure the request path, not the limiter saying no.
+                    "OUTPOST_RATE_LIMIT_PER_MINUTE": "1000000000",
+                    "OUTPOST_LOG_LEVEL": "WARNING",
+                }
+                log = (scratch / f"origin-{database}-{cached}.log").open("wb")
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "origin.cli", "origin"],
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+                bases[(database, cached)] = f"http://127.0.0.1:{port}"
+        for base in bases.values():
+            wait_until_healthy(base)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+
+
+def wait_until_healthy(base: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"origin at {base} did not become healthy")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, *, seconds: int, connections: int) -> Measurement:
+    completed = subprocess.run(  # noqa: S603 - fixed arguments
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return parse_wrk(completed.stdout)
+
+
+def parse_wrk(output: str) -> Measurement:
+    if re.search(r"Non-2xx or 3xx responses", output):
+        raise RuntimeError(f"wrk saw error responses:\n{output}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+
+    def percentile(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        assert found is not None, f"no {label}% line in wrk output:\n{output}"
+        return float(found.group(1)) * _UNITS_MS[found.group(2)]
+
+    return Measurement(rps, percentile("50"), percentile("99"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The origin's ASGI application: ``create_app(settings)`` wires routes, middleware and services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Route
+
+from origin import health
+from origin.db.engine import create_engine, session_factory
+from origin.db.migrate import ensure_migrated
+from origin.demo import routes as demo
+from origin.errors import EXCEPTION_HANDLERS
+from origin.identity import routes as identity_routes
+from origin.identity.service import Identity
+from origin.kv import open_store
+from origin.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from origin.observability.logging import configure_logging
+from origin.observability.metrics import (
+    HttpMetrics,
+    Registry,
+    cache_requests_counter,
+    metrics_route,
+)
+from origin.observability.openapi import openapi_route
+from origin.rate_limit import RateLimitMiddleware
+from origin.services import Authenticator, Services
+from origin.settings import Settings
+
+TITLE = "outpost origin"
+VERSION = "0.1.0"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    authenticator: Authenticator | None = None,
+    identity: Identity | None = None,
+) -> Starlette:
+    """Build the app. Nothing connects until the lifespan starts (the server's startup).
+
+    ``authenticator`` defaults to the identity service's (edge assertions, then bearer tokens);
+    ``identity`` to one built from ``settings`` (tests pass their own, e.g. with a fixed clock).
+    """
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    registry = Registry()
+    identity = identity or Identity(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        try:
+            await ensure_migrated(engine)
+            store = open_store(settings.redis_url, prefix=settings.redis_prefix)
+            sessions = session_factory(engine)
+            try:
+                await identity.start(store=store, sessions=sessions)
+                app.state.services = Services(
+                    settings=settings,
+                    engine=engine,
+                    sessions=sessions,
+                    store=store,
+                    authenticator=authenticator or identity.authenticate,
+                    cache_requests=cache_requests_counter(registry),
+                )
+                yield
+            finally:
+                await identity.aclose()
+                await store.aclose()
+        finally:
+            await engine.dispose()
+
+    api_routes: list[BaseRoute] = [
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        *identity_routes.ROUTES,
+        *demo.ROUTES,
+    ]
+    routes = [
+        *api_routes,
+        metrics_route(registry=registry),
+        openapi_route(api_routes, TITLE, VERSION),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=_middleware(settings, HttpMetrics(registry)),
+        exception_handlers={**EXCEPTION_HANDLERS, **demo.EXCEPTION_HANDLERS},
+        lifespan=lifespan,
+    )
+    app.state.identity = identity
+    return app
+
+
+def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middleware]:
+    """Outermost first: request context (ids, logs, metrics, last-resort 500), body limit,
+    CORS, rate limit."""
+    stack = [
+        Middleware(RequestContextMiddleware, observers=[http_metrics.observe]),
+        Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
+    ]
+    if settings.cors_origins:
+        stack.append(Middleware(CORSMiddleware, **_cors_options(settings)))
+    stack.append(Middleware(RateLimitMiddleware, limit_per_minute=settings.rate_limit_per_minute))
+    return stack
+
+
+def _cors_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "allow_origins": list(settings.cors_origins),
+        "allow_methods": ["GET", "POST", "PATCH", "DELETE"],
+        "allow_headers": ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+        "expose_headers": ["ETag", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
+        "max_age": 600,
+    }

@@ -1,0 +1,150 @@
+"""``outpost origin`` (the origin on Hypercorn) and ``outpost dev`` (everything, locally)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from dataclasses import replace
+from typing import Any
+
+from origin.settings import Settings
+
+ASGI_APP_PATH = "origin.asgi:app"
+
+
+def register(verbs: Any) -> None:
+    origin = verbs.add_parser(
+        "origin",
+        help="serve the origin with Hypercorn",
+        description="Serve the origin API with Hypercorn. Settings come from the environment "
+        "(OUTPOST_HOST, OUTPOST_PORT, OUTPOST_WORKERS, DATABASE_URL, REDIS_URL, ...); "
+        "flags override them.",
+    )
+    _add_bind_flags(origin)
+    origin.add_argument("--workers", type=int, help="worker processes (OUTPOST_WORKERS)")
+    origin.set_defaults(handler=run_origin)
+
+    dev = verbs.add_parser(
+        "dev",
+        help="run the app locally: migrate, seed, serve",
+        description="Run the app on this machine: migrate and seed the database, start the "
+        "origin, print its URLs. Ctrl-C stops everything.",
+    )
+    _add_bind_flags(dev)
+    dev.set_defaults(handler=run_dev)
+
+
+def _add_bind_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to bind (OUTPOST_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to bind (OUTPOST_PORT, default 8000)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment settings, overridden by the flags the user gave."""
+    overrides = {
+        name: value
+        for name in ("host", "port", "workers")
+        if (value := getattr(args, name, None)) is not None
+    }
+    settings = Settings.from_env()
+    return replace(settings, **overrides) if overrides else settings
+
+
+def hypercorn_config(settings: Settings) -> Any:
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"{_bracket_ipv6(settings.host)}:{settings.port}"]
+    config.graceful_timeout = settings.graceful_timeout_seconds
+    config.loglevel = settings.log_level
+    config.accesslog = None  # the origin writes its own structured access log
+    # Hypercorn logs through this logger as it is, so its lines come out as our JSON too.
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.keep_alive_timeout = 75  # longer than typical load balancer idle timeouts
+    config.application_path = ASGI_APP_PATH
+    # Hypercorn runs in this process for one worker (0) and spawns processes beyond that.
+    config.workers = 0 if settings.workers == 1 else settings.workers
+    return config
+
+
+def run_origin(args: argparse.Namespace) -> int:
+    from hypercorn.run import run
+
+    settings = settings_from(args)
+    if not asyncio.run(_database_ready(settings)):
+        return 1
+    _export(settings)
+    print(f"origin: serving on http://{_bracket_ipv6(settings.host)}:{settings.port}", flush=True)
+    return run(hypercorn_config(settings))
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    from origin.cli.database import seed_database
+    from origin.db.migrate import upgrade
+    from origin.identity.keyring_file import ensure_dev_keyring
+
+    settings = settings_from(args)
+    asyncio.run(upgrade(settings.database_url))
+    inserted = asyncio.run(seed_database(settings.database_url))
+    print(f"dev: database migrated, {inserted} demo products added")
+    created = ensure_dev_keyring(settings)
+    if created is not None:
+        print(f"dev: created a development signing key in {created}")
+    base = f"http://{_bracket_ipv6(settings.host)}:{settings.port}"
+    print(
+        f'dev: token   curl -H "Authorization: Bearer $(outpost token --sub alice)" {base}/auth/me'
+    )
+    asyncio.run(_serve_dev(settings))
+    return 0
+
+
+async def _serve_dev(settings: Settings) -> None:
+    from hypercorn.asyncio import serve
+
+    from origin.app import create_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    base = f"http://{_bracket_ipv6(settings.host)}:{settings.port}"
+    print(
+        f"dev: origin  {base}\n"
+        f"dev: try     curl {base}/api/products\n"
+        f"dev: API     {base}/openapi.json\n"
+        "dev: Ctrl-C stops",
+        flush=True,
+    )
+    config = hypercorn_config(settings)
+    await serve(create_app(settings), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+
+async def _database_ready(settings: Settings) -> bool:
+    """Refuse to serve an unmigrated database, saying what to run."""
+    from origin.db.engine import create_engine
+    from origin.db.migrate import DatabaseNotMigrated, ensure_migrated
+
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_migrated(engine)
+    except DatabaseNotMigrated as error:
+        print(f"origin: {error}", file=sys.stderr)
+        return False
+    finally:
+        await engine.dispose()
+    return True
+
+
+def _export(settings: Settings) -> None:
+    """Make flag overrides visible to worker processes, which read settings from the environment."""
+    os.environ["OUTPOST_HOST"] = settings.host
+    os.environ["OUTPOST_PORT"] = str(settings.port)
+    os.environ["OUTPOST_WORKERS"] = str(settings.workers)
+
+
+def _bracket_ipv6(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

@@ -1,0 +1,297 @@
+"""The demo shop's HTTP API (demo: replace with your app's routes).
+
+Public catalog reads are cacheable by the edge and by the origin's own Redis copy; writes purge
+the tags they touch. Orders are private to their owner, never cached anywhere, and placed
+idempotently (``Idempotency-Key``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.endpoints import HTTPEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from origin.demo import catalog, orders
+from origin.demo.errors import (
+    Conflict,
+    DemoError,
+    IdempotencyKeyReused,
+    InvalidCursor,
+    InvalidIdempotencyKey,
+    OrderNotFound,
+    ProductNotFound,
+    VersionMismatch,
+)
+from origin.demo.pagination import CURSOR_MAX_LENGTH
+from origin.demo.schemas import (
+    DEFAULT_PAGE_SIZE,
+    MAX_DATABASE_ID,
+    MAX_PAGE_SIZE,
+    OrderCreate,
+    OrderRead,
+    Page,
+    ProductCreate,
+    ProductQuery,
+    ProductRead,
+    ProductUpdate,
+)
+from origin.errors import ApiError
+from origin.http_cache import CachePolicy, cached_json, invalidate
+from origin.idempotency import idempotent
+from origin.observability.openapi import ErrorBody, operation
+from origin.principals import require_principal, require_role
+from origin.services import services
+from origin.validation import read_json, read_query
+
+CATALOG_POLICY = CachePolicy(s_maxage=60, stale_while_revalidate=30, stale_if_error=600)
+PRIVATE = {"Cache-Control": "private, no-store"}
+ADMIN = "admin"
+CATALOG_TAG = "products"
+
+
+class OrdersQuery(BaseModel):
+    """Paging for the order list, parsed from a query string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+    cursor: Annotated[str, StringConstraints(max_length=CURSOR_MAX_LENGTH)] | None = None
+
+
+def product_tag(product_id: int) -> str:
+    return f"product:{product_id}"
+
+
+@operation(
+    summary="List products",
+    query=ProductQuery,
+    responses={200: Page[ProductRead]},
+    tags=["catalog"],
+)
+async def list_products(request: Request) -> Response:
+    """Products by ascending id, filtered, one page at a time (``next_cursor`` for the next)."""
+    query = read_query(request, ProductQuery)
+
+    async def produce() -> object:
+        async with services(request).sessions() as session:
+            page = await catalog.list_products(session, **query.model_dump())
+        return page.model_dump(mode="json")
+
+    return await cached_json(request, tags=[CATALOG_TAG], policy=CATALOG_POLICY, produce=produce)
+
+
+@operation(
+    summary="One product", responses={200: ProductRead, 304: None, 404: ErrorBody}, tags=["catalog"]
+)
+async def get_product(request: Request) -> Response:
+    """The product; ``If-None-Match`` with its ETag answers 304."""
+    product_id = path_id(request, "product_id")
+
+    async def produce() -> object:
+        async with services(request).sessions() as session:
+            product = await catalog.get_product(session, product_id)
+        return product.model_dump(mode="json")
+
+    return await cached_json(
+        request, tags=[product_tag(product_id)], policy=CATALOG_POLICY, produce=produce
+    )
+
+
+@operation(
+    summary="Create a product",
+    request_body=ProductCreate,
+    auth=True,
+    responses={201: ProductRead, 403: ErrorBody, 409: ErrorBody},
+    tags=["catalog"],
+)
+async def create_product(request: Request) -> Response:
+    """Admins only."""
+    await require_role(request, ADMIN)
+    data = await read_json(request, ProductCreate)
+    async with services(request).sessions() as session:
+        product = await catalog.create_product(session, data)
+    return written(product, status=201, purged=await purge(request, [CATALOG_TAG]))
+
+
+@operation(
+    summary="Change a product",
+    request_body=ProductUpdate,
+    auth=True,
+    responses={200: ProductRead, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    tags=["catalog"],
+)
+async def update_product(request: Request) -> Response:
+    """Admins only; only the fields sent change."""
+    await require_role(request, ADMIN)
+    product_id = path_id(request, "product_id")
+    changes = await read_json(request, ProductUpdate)
+    async with services(request).sessions() as session:
+        product = await catalog.update_product(session, product_id, changes)
+    purged = await purge(request, [CATALOG_TAG, product_tag(product_id)])
+    return written(product, status=200, purged=purged)
+
+
+@operation(
+    summary="Delete a product",
+    auth=True,
+    responses={204: None, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    tags=["catalog"],
+)
+async def delete_product(request: Request) -> Response:
+    """Admins only; a product that orders refer to cannot be deleted (409)."""
+    await require_role(request, ADMIN)
+    product_id = path_id(request, "product_id")
+    async with services(request).sessions() as session:
+        await catalog.delete_product(session, product_id)
+    purged = await purge(request, [CATALOG_TAG, product_tag(product_id)])
+    return Response(status_code=204, headers={**PRIVATE, **purged})
+
+
+@operation(
+    summary="Place an order",
+    request_body=OrderCreate,
+    auth=True,
+    responses={201: OrderRead, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    tags=["orders"],
+)
+async def place_order(request: Request) -> Response:
+    """Needs an ``Idempotency-Key`` header: a retry with the same key and body gets the same
+    order back (``Idempotent-Replayed: true``), never a second one."""
+    principal = await require_principal(request)
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        raise ApiError(
+            400,
+            "idempotency_key_required",
+            "send an Idempotency-Key header (e.g. a UUID) so retries are safe",
+        )
+    orders.check_idempotency_key(key)
+    order_request = await read_json(request, OrderCreate)
+    fingerprint = orders.order_fingerprint(order_request)
+
+    async def place() -> Response:
+        async with services(request).sessions() as session:
+            order, created = await orders.place_order(
+                session, principal.subject, order_request.items, key, fingerprint
+            )
+        headers = {**PRIVATE, "Location": f"/api/orders/{order.id}"}
+        if created:  # stock changed: the products' cached copies are stale
+            tags = [CATALOG_TAG, *(product_tag(line.product_id) for line in order.items)]
+            headers.update(await purge(request, tags))
+        else:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(order.model_dump(mode="json"), status_code=201, headers=headers)
+
+    return await idempotent(
+        request, owner=principal.subject, key=key, fingerprint=fingerprint, run=place
+    )
+
+
+@operation(summary="Your orders", auth=True, responses={200: Page[OrderRead]}, tags=["orders"])
+async def list_orders(request: Request) -> Response:
+    """The caller's orders, newest first."""
+    principal = await require_principal(request)
+    query = read_query(request, OrdersQuery)
+    async with services(request).sessions() as session:
+        page = await orders.list_orders(
+            session, principal.subject, limit=query.limit, cursor=query.cursor
+        )
+    return JSONResponse(page.model_dump(mode="json"), headers=PRIVATE)
+
+
+@operation(
+    summary="One of your orders",
+    auth=True,
+    responses={200: OrderRead, 404: ErrorBody},
+    tags=["orders"],
+)
+async def get_order(request: Request) -> Response:
+    """Another caller's order is 404, as if it did not exist."""
+    principal = await require_principal(request)
+    order_id = path_id(request, "order_id")
+    async with services(request).sessions() as session:
+        order = await orders.get_order(session, principal.subject, order_id)
+    return JSONResponse(order.model_dump(mode="json"), headers=PRIVATE)
+
+
+def path_id(request: Request, name: str) -> int:
+    """A path id within the database's range; anything beyond cannot exist (404, not 500)."""
+    value: int = request.path_params[name]
+    if not 1 <= value <= MAX_DATABASE_ID:
+        raise ApiError(404, "not_found", f"no such {name.removesuffix('_id')}")
+    return value
+
+
+def written(product: ProductRead, *, status: int, purged: dict[str, str]) -> Response:
+    return JSONResponse(
+        product.model_dump(mode="json"),
+        status_code=status,
+        headers={**PRIVATE, **purged, "Location": f"/api/products/{product.id}"},
+    )
+
+
+async def purge(request: Request, tags: Iterable[str]) -> dict[str, str]:
+    """Drop the origin's cached copies of ``tags`` now; the returned ``Purge-Tags`` header
+    tells the edge (which sees every response) to drop its copies too."""
+    unique = list(dict.fromkeys(tags))
+    await invalidate(request, unique)
+    return {"Purge-Tags": ",".join(unique)}
+
+
+def demo_error_response(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DemoError)
+    return ApiError(_status_of(exc), exc.code, str(exc), **_facts_of(exc)).to_response()
+
+
+def _status_of(error: DemoError) -> int:
+    statuses: tuple[tuple[type[DemoError], int], ...] = (
+        (ProductNotFound, 404),
+        (OrderNotFound, 404),
+        (Conflict, 409),
+        (VersionMismatch, 412),
+        (IdempotencyKeyReused, 422),
+        (InvalidIdempotencyKey, 400),
+        (InvalidCursor, 400),
+    )
+    return next((status for kind, status in statuses if isinstance(error, kind)), 400)
+
+
+def _facts_of(error: DemoError) -> dict[str, Any]:
+    names = ("product_id", "order_id", "requested", "available", "sku")
+    return {name: getattr(error, name) for name in names if hasattr(error, name)}
+
+
+# One endpoint class per path, so a wrong method gets 405 with every allowed method in
+# ``Allow`` (separate routes per method would each know only their own).
+class ProductCollection(HTTPEndpoint):
+    get = staticmethod(list_products)
+    post = staticmethod(create_product)
+
+
+class ProductItem(HTTPEndpoint):
+    get = staticmethod(get_product)
+    patch = staticmethod(update_product)
+    delete = staticmethod(delete_product)
+
+
+class OrderCollection(HTTPEndpoint):
+    get = staticmethod(list_orders)
+    post = staticmethod(place_order)
+
+
+class OrderItem(HTTPEndpoint):
+    get = staticmethod(get_order)
+
+
+ROUTES = [
+    Route("/api/products", ProductCollection),
+    Route("/api/products/{product_id:int}", ProductItem),
+    Route("/api/orders", OrderCollection),
+    Route("/api/orders/{order_id:int}", OrderItem),
+]
+EXCEPTION_HANDLERS = {DemoError: demo_error_response}

@@ -1,0 +1,132 @@
+"""Public, cacheable JSON responses: HTTP caching headers for the edge, a Redis copy for the origin.
+
+A cacheable read is rendered once, then served from the key-value store until its time is up or
+a write invalidates one of its tags. Every such response carries what a shared cache (the edge,
+a CDN) needs: ``Cache-Control`` with ``s-maxage`` and the stale-* extensions, a strong ``ETag``
+(``If-None-Match`` answers 304) and ``Cache-Tag`` naming what it depends on, so a purge by tag
+reaches the edge as well as the origin's own copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from origin.services import services
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class CachePolicy:
+    """How long shared caches may keep a response, and how long they may serve it stale."""
+
+    s_maxage: int = 60
+    stale_while_revalidate: int = 30
+    stale_if_error: int = 600
+
+    @property
+    def cache_control(self) -> str:
+        return (
+            f"public, max-age=0, s-maxage={self.s_maxage}, "
+            f"stale-while-revalidate={self.stale_while_revalidate}, "
+            f"stale-if-error={self.stale_if_error}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedResponse:
+    body: bytes
+    etag: str
+    tags: tuple[str, ...]
+
+    def pack(self) -> bytes:
+        header = json.dumps([self.etag, self.tags], separators=(",", ":")).encode()
+        return header + b"\n" + self.body
+
+    @classmethod
+    def unpack(cls, packed: bytes) -> RenderedResponse:
+        header, _, body = packed.partition(b"\n")
+        etag, tags = json.loads(header)
+        return cls(body=body, etag=etag, tags=tuple(tags))
+
+
+def render_json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def cache_key(request: Request) -> str:
+    """The path and the query parameters in canonical order: ``?a=1&b=2`` = ``?b=2&a=1``."""
+    query = sorted(request.query_params.multi_items())
+    canonical = "&".join(f"{key}={value}" for key, value in query)
+    return f"response:{request.url.path}?{canonical}"
+
+
+async def cached_json(
+    request: Request,
+    *,
+    tags: Iterable[str],
+    policy: CachePolicy,
+    produce: Callable[[], Awaitable[Any]],
+) -> Response:
+    """Serve the cached rendering of ``produce()``, rendering and storing it on a miss.
+
+    Errors raised by ``produce`` propagate and are never cached.
+    """
+    found = services(request)
+    store = found.store
+    key = cache_key(request)
+    packed = await store.get(key) if found.settings.response_cache else None
+    if packed is not None:
+        rendered = RenderedResponse.unpack(packed)
+        outcome = "hit"
+    else:
+        body = render_json(await produce())
+        rendered = RenderedResponse(body=body, etag=strong_etag(body), tags=tuple(tags))
+        if found.settings.response_cache:
+            await store.cache_put(key, rendered.pack(), rendered.tags, policy.s_maxage)
+            outcome = "miss"
+        else:
+            outcome = "bypass"
+    found.cache_requests.inc((outcome,))
+    return cacheable_response(request, rendered, policy, outcome)
+
+
+def cacheable_response(
+    request: Request, rendered: RenderedResponse, policy: CachePolicy, outcome: str
+) -> Response:
+    headers = {
+        "Cache-Control": policy.cache_control,
+        "ETag": rendered.etag,
+        "Cache-Tag": ",".join(rendered.tags),
+        "X-Origin-Cache": outcome.upper(),
+    }
+    if etag_matches(request.headers.get("if-none-match"), rendered.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison of ``If-None-Match`` against our ETag (``*`` matches anything)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    ours = etag.removeprefix("W/")
+    return any(
+        candidate.strip().removeprefix("W/") == ours for candidate in if_none_match.split(",")
+    )
+
+
+async def invalidate(request: Request, tags: Iterable[str]) -> None:
+    await services(request).store.invalidate_tags(tags)

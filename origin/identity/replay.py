@@ -1,0 +1,74 @@
+"""Replay detection for edge assertions: each nonce is accepted once within its validity window.
+
+The shared store decides (an atomic ``SET NX`` with a TTL), so a replay is caught whichever
+origin process it reaches.
+
+When the store is down we keep accepting assertions, checking nonces in this process's memory
+until the store answers again. Failing closed (503) would turn a Redis outage into an outage of
+every authenticated request coming through the edge, which is nearly all traffic; what the local
+check gives up is small: a replay needs an assertion captured on the edge-to-origin hop (TLS), it
+is bound to one method and path, it expires within the window (30 s), and it is still refused by
+the process that saw the original. The local memory is also consulted while the store is up, so
+a nonce first seen during the outage cannot be replayed once the store is back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from origin.kv import Store, StoreUnavailable
+
+logger = logging.getLogger("outpost.origin.identity")
+
+DEFAULT_MAX_LOCAL_NONCES = 200_000
+
+
+def nonce_key(nonce: str) -> str:
+    return f"assertion-nonce:{nonce}"
+
+
+class NonceGuard:
+    def __init__(self, store: Store, *, max_local_nonces: int = DEFAULT_MAX_LOCAL_NONCES) -> None:
+        self._store = store
+        self._max_local = max_local_nonces
+        # nonce -> when it may be forgotten; insertion order is roughly expiry order.
+        self._local: dict[str, float] = {}
+
+    async def first_use(self, nonce: str, *, expires_at: float, now: float) -> bool:
+        """True the first time ``nonce`` is presented before ``expires_at``; False for a replay."""
+        if self._local and self._seen_locally(nonce, now):
+            return False
+        ttl = max(1.0, expires_at - now)
+        try:
+            return await self._store.add(nonce_key(nonce), b"1", ttl)
+        except StoreUnavailable:
+            if not self._local:
+                logger.warning("store unavailable: assertion nonces are checked per process")
+            self._remember(nonce, expires_at, now)
+            return True
+
+    @property
+    def local_nonce_count(self) -> int:
+        return len(self._local)
+
+    def _seen_locally(self, nonce: str, now: float) -> bool:
+        expires_at = self._local.get(nonce)
+        if expires_at is not None and expires_at > now:
+            return True
+        self._forget_expired(now)
+        return False
+
+    def _remember(self, nonce: str, expires_at: float, now: float) -> None:
+        if len(self._local) >= self._max_local:
+            self._forget_expired(now)
+            while len(self._local) >= self._max_local:
+                # Only reachable at extreme rates: drop the oldest, whose windows end first.
+                del self._local[next(iter(self._local))]
+        self._local[nonce] = expires_at
+
+    def _forget_expired(self, now: float) -> None:
+        while self._local:
+            oldest = next(iter(self._local))
+            if self._local[oldest] > now:
+                return  # entries after this one were added later and expire later
+            del self._local[oldest]

@@ -1,0 +1,69 @@
+"""Per-client rate limiting: 429 with ``Retry-After`` and ``RateLimit-*`` headers.
+
+The client is the authenticated subject when there is one (so a user keeps one budget across
+addresses) and the connecting address otherwise. The budget lives in the key-value store, so
+all origin processes share it when Redis is configured; when Redis fails, the store lets the
+request through (fails open) rather than turning an outage of the cache into one of the API.
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from origin.errors import ApiError, error_response
+from origin.principals import current_principal
+from origin.services import services
+
+WINDOW_SECONDS = 60.0
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limit_per_minute: int) -> None:
+        self.app = app
+        self.limit = limit_per_minute
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        bucket = await client_bucket(request)
+        decision = await services(request).store.hit(bucket, self.limit, WINDOW_SECONDS)
+        headers = {
+            "RateLimit-Limit": str(decision.limit),
+            "RateLimit-Remaining": str(decision.remaining),
+            "RateLimit-Reset": str(math.ceil(decision.reset_after_seconds)),
+        }
+        if not decision.allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after_seconds)))
+            response = error_response(
+                429, "rate_limited", "too many requests; retry after the given delay", headers
+            )
+            await response(scope, receive, send)
+            return
+
+        encoded = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *encoded]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def client_bucket(request: Request) -> str:
+    try:
+        principal = await current_principal(request)
+    except ApiError:
+        # A bad credential is answered by the route that needs one; it still spends the
+        # address's budget, so guessing tokens is rate limited too.
+        principal = None
+    if principal is not None:
+        return f"ratelimit:sub:{principal.subject}"
+    client = request.client.host if request.client else "unknown"
+    return f"ratelimit:addr:{client}"

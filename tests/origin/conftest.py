@@ -1,0 +1,88 @@
+"""Fixtures for testing the origin app end to end: a migrated, seeded database and a client.
+
+The app runs its real lifespan (engine, migrations check, store) and is driven over ASGI with
+httpx. ``caller`` decides who the app believes is calling: tests set a principal directly rather
+than forging a header, because authentication has its own tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+
+from origin.app import create_app
+from origin.cli.database import seed_database
+from origin.settings import Settings
+from shared.principal import Principal
+
+
+@dataclass
+class Caller:
+    """Who the app under test believes is calling (``None``: nobody)."""
+
+    principal: Principal | None = None
+
+    def becomes(self, subject: str, *roles: str) -> Principal:
+        self.principal = Principal(subject=subject, roles=frozenset(roles))
+        return self.principal
+
+    def leaves(self) -> None:
+        self.principal = None
+
+    async def authenticate(self, request: Request) -> Principal | None:
+        return self.principal
+
+
+@pytest.fixture
+def caller() -> Caller:
+    return Caller()
+
+
+@pytest.fixture
+async def seeded_url(migrated_url: str) -> str:
+    await seed_database(migrated_url)
+    return migrated_url
+
+
+AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def app_client(caller: Caller, tmp_path: Path) -> AppClient:
+    """``async with app_client(database_url, **settings) as client``: the app, started."""
+
+    @asynccontextmanager
+    async def start(database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        settings = replace(
+            Settings.from_mapping({"OUTPOST_DATA_DIR": str(tmp_path)}),
+            database_url=Settings.from_mapping({"DATABASE_URL": database_url}).database_url,
+            **overrides,
+        )
+        app = create_app(settings, authenticator=caller.authenticate)
+        async with running(app) as client:
+            yield client
+
+    return start
+
+
+@asynccontextmanager
+async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://origin.test") as client:
+            yield client
+
+
+@pytest.fixture
+async def client(app_client: AppClient, seeded_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on a seeded database (SQLite and PostgreSQL), with the in-process store."""
+    async with app_client(seeded_url) as started:
+        yield started

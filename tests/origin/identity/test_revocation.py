@@ -1,0 +1,129 @@
+"""A revoked session's access tokens are refused at once: through Redis, and with Redis down."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis
+
+from origin.identity.revocation import marker_key
+from tests.origin.identity.conftest import OriginStarter, bearer
+from tests.origin.kv.redis_server import RedisServer
+
+pytestmark = pytest.mark.anyio
+
+ALICE = "alice@example.com"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_settings(request: pytest.FixtureRequest) -> dict[str, str | None]:
+    """The in-process store, or the shared Redis under a prefix of this test's own."""
+    if request.param == "memory":
+        return {"redis_url": None}
+    url, prefix = request.getfixturevalue("redis_namespace")
+    return {"redis_url": url, "redis_prefix": prefix}
+
+
+async def test_a_reused_refresh_token_refuses_the_sessions_access_tokens_at_once(
+    start_origin: OriginStarter, migrated_url: str, store_settings: dict[str, str | None]
+) -> None:
+    async with start_origin(migrated_url, **store_settings) as origin:
+        stolen = await origin.new_account(ALICE)
+        legitimate = (
+            await origin.client.post(
+                "/auth/refresh", json={"refresh_token": stolen["refresh_token"]}
+            )
+        ).json()
+        assert (await origin.me(legitimate["access_token"])).status_code == 200
+
+        replay = await origin.client.post(
+            "/auth/refresh", json={"refresh_token": stolen["refresh_token"]}
+        )
+
+        assert replay.status_code == 400
+        assert replay.json()["error"]["code"] == "invalid_grant"
+        # Both access tokens of the session are refused now, though neither has expired.
+        assert (await origin.me(legitimate["access_token"])).status_code == 401
+        assert (await origin.me(stolen["access_token"])).status_code == 401
+        successor = await origin.client.post(
+            "/auth/refresh", json={"refresh_token": legitimate["refresh_token"]}
+        )
+        assert successor.status_code == 400
+
+
+async def test_a_logout_is_seen_by_every_origin_sharing_the_redis(
+    start_origin: OriginStarter, migrated_url: str, redis_namespace: tuple[str, str]
+) -> None:
+    url, prefix = redis_namespace
+    async with (
+        start_origin(migrated_url, redis_url=url, redis_prefix=prefix) as first,
+        start_origin(migrated_url, redis_url=url, redis_prefix=prefix) as second,
+    ):
+        tokens = await first.new_account(ALICE)
+        assert (await second.me(tokens["access_token"])).status_code == 200
+
+        await first.client.post("/auth/logout", headers=bearer(tokens["access_token"]))
+
+        assert (await second.me(tokens["access_token"])).status_code == 401
+    client = redis.Redis.from_url(url)
+    markers = list(client.scan_iter(match=f"{prefix}*{marker_key('*')}"))
+    ttl = client.ttl(markers[0])
+    client.close()
+    assert len(markers) == 1
+    assert 0 < ttl <= 900 + 30  # as long as the session's access tokens can live
+
+
+async def test_with_redis_down_the_database_answers_for_revocations(
+    start_origin: OriginStarter, migrated_url: str, private_redis: RedisServer
+) -> None:
+    async with (
+        start_origin(migrated_url, redis_url=private_redis.url) as first,
+        start_origin(migrated_url, redis_url=private_redis.url) as second,
+    ):
+        before = await first.new_account(ALICE)
+        during = await first.new_account("bob@example.com")
+        await first.client.post("/auth/logout", headers=bearer(before["access_token"]))
+
+        private_redis.kill()  # the markers are gone with it
+
+        assert (await second.me(before["access_token"])).status_code == 401
+        assert (await second.me(during["access_token"])).status_code == 200
+        logout = await first.client.post("/auth/logout", headers=bearer(during["access_token"]))
+        assert logout.status_code == 204
+        assert (await first.me(during["access_token"])).status_code == 401
+        assert (await second.me(during["access_token"])).status_code == 401
+
+
+async def test_a_revocation_made_during_an_outage_reaches_redis_when_it_is_back(
+    start_origin: OriginStarter, migrated_url: str, private_redis: RedisServer
+) -> None:
+    async with (
+        start_origin(migrated_url, redis_url=private_redis.url) as first,
+        start_origin(migrated_url, redis_url=private_redis.url) as second,
+    ):
+        tokens = await first.new_account(ALICE)
+        private_redis.kill()
+        await first.client.post("/auth/logout", headers=bearer(tokens["access_token"]))
+
+        private_redis.start()  # empty: it never saw the revocation
+        await asyncio.sleep(1.1)  # the stores' circuit breakers try Redis again after 1 s
+        # Any authentication on the first origin writes the markers it kept meanwhile.
+        assert (await first.me(tokens["access_token"])).status_code == 401
+
+        assert (await second.me(tokens["access_token"])).status_code == 401
+        assert len(list(private_redis.client().scan_iter(match=f"*{marker_key('*')}"))) == 1
+
+
+async def test_an_origin_starting_against_an_empty_redis_refills_it_from_the_database(
+    start_origin: OriginStarter, migrated_url: str, private_redis: RedisServer
+) -> None:
+    async with start_origin(migrated_url, redis_url=private_redis.url) as first:
+        tokens = await first.new_account(ALICE)
+        await first.client.post("/auth/logout", headers=bearer(tokens["access_token"]))
+    private_redis.kill()
+    private_redis.start()  # lost its data
+
+    async with start_origin(migrated_url, redis_url=private_redis.url) as restarted:
+        assert len(list(private_redis.client().scan_iter(match=f"*{marker_key('*')}"))) == 1
+        assert (await restarted.me(tokens["access_token"])).status_code == 401
