@@ -1,23 +1,129 @@
-"""The Cloudflare Python Worker entry (`main` in wrangler.toml).
+"""The Cloudflare Python Worker entry (``main`` in wrangler.toml): adapts, runs the pipeline.
 
-For now a minimal worker that proves the runtime: it answers every request with which Python and
-Pyodide serve it. The edge pipeline (auth -> geofence -> cache -> forward) takes over `fetch`.
-Cloudflare imports this file as the top-level module `worker`, so project code must be imported
-absolutely (`from edge.x import y`), never relatively.
+Cloudflare imports this file as the top-level module ``worker``, so project code is imported
+absolutely (``from edge.x import y``), never relatively, and nothing imports ``worker``.
+
+An isolate serves many requests, one after another and concurrently, for minutes or hours; each
+request gets a new ``Default`` instance. So the pipeline (configuration, the JWKS it fetched,
+imported CryptoKeys) is built once per isolate, on the first request, from ``self.env`` (the
+wrangler.toml vars and the secrets): module state, not instance state. What belongs to one
+request (``ctx`` for waitUntil, ``request.cf``) is bound per request by ``request_scope``.
 """
 
-import sys
+from __future__ import annotations
 
-import pyodide  # type: ignore[import-not-found]
-from workers import Request, Response, WorkerEntrypoint  # type: ignore[import-not-found]
+import json
+import logging
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+from pyodide.ffi import JsProxy, to_js  # type: ignore[import-not-found]
+from workers import WorkerEntrypoint  # type: ignore[import-not-found]
+
+from edge.config import ConfigError, EdgeConfig
+from edge.http import EdgeRequest, EdgeResponse, Headers
+from edge.pipeline import EdgePipeline
+from edge.runtime.pyodide import (
+    header_pairs,
+    js_headers,
+    pyodide_runtime,
+    read_body,
+    request_scope,
+)
+from edge.runtime.workers_mapping import location_from_cf, target_of_url
+from shared.errors import error_body
+from shared.geofence import Location, location_of_country
+
+logger = logging.getLogger("outpost.edge")
+
+_NULL_BODY_STATUSES = frozenset({101, 204, 205, 304})
+_NO_REQUEST_BODY = frozenset({"GET", "HEAD"})
+_pipeline: EdgePipeline | None = None
+
+
+def env_values(env: Any) -> dict[str, str]:
+    """The bindings as strings. Structured [vars] (TOML tables) arrive as JS objects and are
+    passed on as JSON, which is how the edge's settings take structured values."""
+    raw = getattr(env, "_env", env)  # the SDK wraps env; its bindings live on the JS object
+    values: dict[str, str] = {}
+    for name, value in js.Object.entries(raw).to_py(depth=2):
+        if isinstance(value, str):
+            values[str(name)] = value
+        elif isinstance(value, JsProxy):
+            values[str(name)] = str(js.JSON.stringify(value))
+        elif value is not None:
+            values[str(name)] = json.dumps(value) if isinstance(value, bool) else str(value)
+    return values
+
+
+def pipeline_for(env: Any) -> EdgePipeline:
+    global _pipeline
+    if _pipeline is None:
+        values = env_values(env)
+        config = EdgeConfig.from_env(values)
+        runtime = pyodide_runtime(
+            config, cache=js.caches.default, cache_key_host=values.get("EDGE_CACHE_KEY_HOST")
+        )
+        _pipeline = EdgePipeline(config, runtime)
+    return _pipeline
+
+
+def client_location(js_request: Any, headers: Headers, config: EdgeConfig) -> Location:
+    """``request.cf`` says where the client is; only in local mode (``wrangler dev`` without
+    Cloudflare's geolocation) may ``CF-IPCountry`` stand in when cf has no country."""
+    cf = js_request.cf
+    if cf is not None and getattr(cf, "country", None):
+        return location_from_cf(
+            cf.country, getattr(cf, "continent", None), getattr(cf, "isEUCountry", None)
+        )
+    if config.is_local:
+        country = headers.get("cf-ipcountry")
+        return location_of_country(country.strip().upper() if country else None)
+    return Location(country=None)
+
+
+async def edge_request(js_request: Any, max_body_bytes: int) -> EdgeRequest:
+    headers = Headers(header_pairs(js_request.headers))
+    method = str(js_request.method)
+    body = b""
+    if method not in _NO_REQUEST_BODY:
+        # Read at most one byte past the limit: enough for the pipeline to refuse it (413).
+        body = await read_body(js_request, max_body_bytes)
+    return EdgeRequest(method, target_of_url(str(js_request.url)), headers, body)
+
+
+def js_response(response: EdgeResponse, method: str) -> Any:
+    headers = list(response.headers)
+    has_body = response.status not in _NULL_BODY_STATUSES
+    if has_body and method != "HEAD":
+        headers.append(("content-length", str(len(response.body))))
+    body = response.body if has_body and response.body else None
+    init = js.Object.new()
+    init.status = response.status
+    init.headers = js_headers(headers)
+    return js.Response.new(None if body is None else to_js(body), init)
+
+
+def misconfigured() -> Any:
+    body = json.dumps(error_body("edge_misconfigured", "the edge is not configured correctly"))
+    headers = js_headers([("content-type", "application/json"), ("cache-control", "no-store")])
+    init = js.Object.new()
+    init.status = 500
+    init.headers = headers
+    return js.Response.new(body, init)
 
 
 class Default(WorkerEntrypoint):  # type: ignore[misc]
-    async def fetch(self, request: Request) -> Response:
-        body = {
-            "service": "outpost-edge",
-            "python": sys.version.split()[0],
-            "pyodide": pyodide.__version__,
-            "jwt_issuer": getattr(self.env, "JWT_ISSUER", None),
-        }
-        return Response.json(body)
+    async def fetch(self, request: Any) -> Any:
+        js_request = request.js_object
+        try:
+            pipeline = pipeline_for(self.env)
+        except ConfigError as error:
+            logger.error("edge configuration refused: %s", error)
+            return misconfigured()
+        config = pipeline.config
+        edge = await edge_request(js_request, config.limits.max_body_bytes)
+        location = client_location(js_request, edge.headers, config)
+        with request_scope(self.ctx, location):
+            response = await pipeline.handle(edge)
+        return js_response(response, edge.method)

@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from origin.cli import database, edge, keys, new, serve, token, update
+from origin.cli import bench, database, edge, keys, new, serve, token, update
 from origin.settings import SettingsError
 
-VERB_MODULES = (serve, database, keys, token, edge, new, update)
+VERB_MODULES = (serve, database, keys, token, edge, new, update, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,29 @@
+"""What the edge has established about one request so far, handed from step to step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge.http import EdgeRequest
+from edge.request_checks import Target
+from edge.routes import Auth, RouteRule
+from edge.timing import StepTimer
+from edge.tracing import RequestIdentity
+from shared.geofence import Location
+from shared.jwt import VerifiedToken
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request: EdgeRequest
+    target: Target
+    identity: RequestIdentity
+    timer: StepTimer
+    route: RouteRule
+    token: VerifiedToken | None = None
+    location: Location | None = None
+
+    @property
+    def forwards_authorization(self) -> bool:
+        """Public routes never see the caller's credentials (nor vary on them)."""
+        return self.route.auth is not Auth.PUBLIC and "authorization" in self.request.headers

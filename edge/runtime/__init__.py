@@ -1,0 +1,1 @@
+"""Runtime adapters: implementations of :mod:`edge.ports` for one runtime each."""

@@ -1,0 +1,166 @@
+"""What only the Cloudflare adapter does, checked on the real worker under Pyodide in front of
+a scripted origin: the country from request.cf, the cache in caches.default (and Cloudflare's
+purge reaching it), background refreshes through ctx.waitUntil, bodies that fetch decodes or
+that are binary. The shared behaviour suite (tests/edge/behaviour) runs the rest under Pyodide
+with OUTPOST_EDGE_RUNTIMES=pyodide."""
+
+from __future__ import annotations
+
+import gzip
+import secrets
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.edge.pyodide.launcher import PyodideLauncher
+from tests.edge.support.lab import Lab, LabResponse, running_lab
+from tests.edge.support.origin_server import EDGE_KEY_ID, EDGE_SECRET
+from tests.edge.support.tokens import AUDIENCE, ISSUER, corpus_jwks, mint
+
+PUBLIC = ("cache-control", "public, max-age=600")
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with running_lab() as server:
+        server.set_jwks(corpus_jwks())
+        yield server
+
+
+@pytest.fixture(scope="module")
+def edge(lab: Lab) -> Iterator[httpx.Client]:
+    """A production-mode worker: only request.cf says where a client is."""
+    env = {
+        "ORIGIN_URL": lab.base_url,
+        "EDGE_MODE": "production",
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+        "JWKS_URL": f"{lab.base_url}/.well-known/jwks.json",
+        "EDGE_ASSERTION_SECRET": EDGE_SECRET,
+        "EDGE_ASSERTION_KEY_ID": EDGE_KEY_ID,
+        "EDGE_CACHE_KEY_HOST": "cache.outpost.test",
+    }
+    with PyodideLauncher().start(env) as url, httpx.Client(base_url=url, timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture
+def unique() -> str:
+    return secrets.token_hex(6)
+
+
+def test_in_production_the_country_comes_from_request_cf(edge: httpx.Client, unique: str) -> None:
+    # The harness fills request.cf from CF-IPCountry, standing in for Cloudflare's geolocation.
+    refused = edge.get(f"/c/{unique}", headers={"CF-IPCountry": "KP"})
+
+    assert refused.status_code == 451
+    assert refused.json()["error"]["code"] == "unavailable_for_legal_reasons"
+
+
+def test_a_cached_response_lives_in_caches_default(
+    edge: httpx.Client, lab: Lab, unique: str
+) -> None:
+    path = lab.script(f"/c/{unique}", LabResponse(200, (PUBLIC,), b"v1"))
+    entries_before = edge.get("/__harness/stats").json()["cache"]["entries"]
+
+    first, second = edge.get(path), edge.get(path)
+
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "HIT")
+    assert edge.get("/__harness/stats").json()["cache"]["entries"] > entries_before
+    assert len(lab.received(path)) == 1
+
+
+def test_cloudflares_purge_by_tag_invalidates_every_copy_depending_on_the_tag(
+    edge: httpx.Client, lab: Lab, unique: str
+) -> None:
+    tag = f"catalog-{unique}"
+    tagged = ("cache-tag", tag)
+    path = lab.script(
+        f"/c/{unique}",
+        LabResponse(200, (PUBLIC, tagged), b"v1"),
+        LabResponse(200, (PUBLIC,), b"v2"),
+    )
+    edge.get(path)
+    assert edge.get(path).headers["x-cache"] == "HIT"
+
+    purge = edge.post("/__harness/cache/purge", json={"tags": [tag]})
+    after = edge.get(path)
+
+    assert purge.json()["purged"] >= 1
+    assert (after.headers["x-cache"], after.text) == ("MISS", "v2")
+
+
+def test_purging_everything_only_causes_misses(edge: httpx.Client, lab: Lab, unique: str) -> None:
+    path = lab.script(f"/c/{unique}", LabResponse(200, (PUBLIC,), b"v1"))
+    edge.get(path)
+
+    edge.post("/__harness/cache/purge", json={"purge_everything": True})
+    after, again = edge.get(path), edge.get(path)
+
+    assert (after.headers["x-cache"], again.headers["x-cache"]) == ("MISS", "HIT")
+
+
+def test_a_stale_copy_is_refreshed_through_wait_until(
+    edge: httpx.Client, lab: Lab, unique: str
+) -> None:
+    swr = ("cache-control", "public, max-age=1, stale-while-revalidate=60")
+    path = lab.script(
+        f"/c/{unique}", LabResponse(200, (swr,), b"v1"), LabResponse(200, (swr,), b"v2")
+    )
+    edge.get(path)
+    time.sleep(1.2)
+    settled_before = edge.get("/__harness/stats").json()["wait_until"]["settled"]
+
+    stale = edge.get(path)
+    settled = edge.post("/__harness/wait-until").json()
+    refreshed = edge.get(path)
+
+    assert (stale.headers["x-cache"], stale.text) == ("STALE", "v1")
+    assert settled["settled"] > settled_before
+    assert settled["failed"] == 0
+    assert (refreshed.headers["x-cache"], refreshed.text) == ("HIT", "v2")
+
+
+def test_binary_bodies_cross_the_js_boundary_unchanged(
+    edge: httpx.Client, lab: Lab, unique: str
+) -> None:
+    payload = bytes(range(256)) * 64
+    upload_path = f"/upload/{unique}"
+    download_path = lab.script(f"/c/{unique}", LabResponse(200, (PUBLIC,), payload))
+
+    edge.post(upload_path, content=payload, headers={"content-type": "application/octet-stream"})
+    miss, hit = edge.get(download_path), edge.get(download_path)
+
+    assert lab.received(upload_path)[0].body == payload
+    assert (miss.content, hit.content) == (payload, payload)
+    assert hit.headers["x-cache"] == "HIT"
+
+
+def test_a_body_fetch_decompressed_is_served_without_its_old_encoding(
+    edge: httpx.Client, lab: Lab, unique: str
+) -> None:
+    text = b"outpost catalog " * 200
+    gzipped = ("content-encoding", "gzip")
+    path = lab.script(f"/c/{unique}", LabResponse(200, (PUBLIC, gzipped), gzip.compress(text)))
+
+    miss = edge.get(path, headers={"Accept-Encoding": "gzip"})
+    hit = edge.get(path, headers={"Accept-Encoding": "gzip"})
+
+    assert (miss.content, hit.content) == (text, text)
+    assert "content-encoding" not in miss.headers
+    assert "content-encoding" not in hit.headers
+    assert hit.headers["x-cache"] == "HIT"
+
+
+def test_an_authenticated_read_pays_web_crypto_and_is_forwarded_with_its_subject(
+    edge: httpx.Client, lab: Lab, unique: str
+) -> None:
+    path = f"/auth/{unique}"
+
+    response = edge.get(path, headers={"Authorization": f"Bearer {mint('alice', 'customer')}"})
+
+    assert response.status_code == 200
+    assert "edge-auth" in response.headers["server-timing"]
+    assert lab.received(path)[0].header("x-outpost-assertion") is not None

@@ -1,0 +1,83 @@
+"""``outpost edge``: the verb serves the CPython edge, and explains what it cannot do yet."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from origin.cli import main
+from tests.edge.support.lab import Lab, running_lab
+from tests.edge.support.threads import bound_socket
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    with running_lab() as server:
+        yield server
+
+
+def test_the_pyodide_runtime_points_to_its_harness(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["edge", "--runtime", "pyodide"]) == 2
+    assert "tools/pyodide-host/serve.mjs" in capsys.readouterr().err
+
+
+def test_a_configuration_error_is_reported_not_raised(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EDGE_ASSERTION_SECRET", raising=False)
+
+    assert main(["edge", "--mode", "production", "--origin", "http://127.0.0.1:1"]) == 2
+    assert "EDGE_ASSERTION_SECRET is required" in capsys.readouterr().err
+
+
+def test_a_runtime_setting_error_is_reported_not_raised(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDGE_UPSTREAM_CLIENT", "curl")
+    sock, port = bound_socket()
+    sock.close()
+
+    assert main(["edge", "--port", str(port), "--origin", "http://127.0.0.1:1"]) == 2
+    assert "EDGE_UPSTREAM_CLIENT" in capsys.readouterr().err
+
+
+def test_the_verb_serves_the_edge_until_terminated(lab: Lab) -> None:
+    sock, port = bound_socket()
+    sock.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGE_", "JWT", "ORIGIN"))}
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "origin.cli", "edge", "--port", str(port), "--origin", lab.base_url],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        response = _first_answer(f"http://127.0.0.1:{port}/echo/cli", timeout=20)
+
+        assert response.status_code == 200
+        assert response.headers["x-cache"] == "BYPASS"
+        assert response.json()["target"] == "/echo/cli"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "local mode" in out
+
+
+def _first_answer(url: str, timeout: float) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
