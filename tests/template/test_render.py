@@ -1,0 +1,59 @@
+"""The pure render: template files + answers -> the app's files."""
+
+from __future__ import annotations
+
+from origin.template.names import AppName
+from origin.template.tree import Answers, TreeFile, render
+
+NAME = AppName("my-shop")
+TEMPLATE = {
+    "README.md": TreeFile(b"# outpost\n"),
+    "scripts/outpost-dev": TreeFile(b"#!/bin/sh\nexec outpost dev\n", executable=True),
+    "origin/app.py": TreeFile(
+        b"import demo  # template:demo\n# template:no-demo: import example\n"
+    ),
+    "origin/demo/routes.py": TreeFile(b"ROUTES = []\n"),
+    "origin/template/rules.py": TreeFile(b'TEMPLATE_SLUG = "outpost"  # template:demo\n'),
+    "origin/template/no_demo/origin/example.py.tmpl": TreeFile(b'LOGGER = "outpost.example"\n'),
+    "tests/template/test_new.py": TreeFile(b""),
+    "assets/logo.bin": TreeFile(b"\x89outpost\0"),
+    "assets/latin1.txt": TreeFile("café outpost".encode("latin-1")),
+}
+
+
+def test_the_demo_app_renames_and_keeps_the_demo() -> None:
+    app = render(TEMPLATE, Answers(NAME, demo=True))
+    assert app["README.md"] == TreeFile(b"# my-shop\n")
+    assert app["scripts/my-shop-dev"] == TreeFile(b"#!/bin/sh\nexec my-shop dev\n", True)
+    assert app["origin/app.py"].content == b"import demo\n"
+    assert "origin/demo/routes.py" in app
+    assert "origin/example.py" not in app
+
+
+def test_the_lean_app_has_the_example_in_place_of_the_demo() -> None:
+    app = render(TEMPLATE, Answers(NAME, demo=False))
+    assert app["origin/app.py"].content == b"import example\n"
+    assert app["origin/example.py"].content == b'LOGGER = "my-shop.example"\n'
+    assert not any(path.startswith("origin/demo/") for path in app)
+
+
+def test_the_machinery_is_copied_verbatim_and_its_tests_are_left_out() -> None:
+    for demo in (True, False):
+        app = render(TEMPLATE, Answers(NAME, demo=demo))
+        assert app["origin/template/rules.py"] == TEMPLATE["origin/template/rules.py"]
+        assert (
+            app["origin/template/no_demo/origin/example.py.tmpl"]
+            == TEMPLATE["origin/template/no_demo/origin/example.py.tmpl"]
+        )
+        assert "tests/template/test_new.py" not in app
+
+
+def test_files_that_are_not_utf8_text_are_copied_byte_for_byte() -> None:
+    app = render(TEMPLATE, Answers(NAME))
+    assert app["assets/logo.bin"] == TEMPLATE["assets/logo.bin"]
+    assert app["assets/latin1.txt"] == TEMPLATE["assets/latin1.txt"]
+
+
+def test_rendering_is_deterministic() -> None:
+    answers = Answers(NAME, demo=False)
+    assert render(TEMPLATE, answers) == render(TEMPLATE, answers)
