@@ -28,6 +28,7 @@ from origin.observability.metrics import (
     metrics_route,
 )
 from origin.observability.openapi import openapi_route
+from origin.geofence import GeofenceMiddleware, load_policy
 from origin.rate_limit import RateLimitMiddleware
 from origin.services import Authenticator, Services
 from origin.settings import Settings
@@ -99,7 +100,7 @@ def create_app(
 
 def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middleware]:
     """Outermost first: request context (ids, logs, metrics, last-resort 500), body limit,
-    CORS, rate limit."""
+    CORS, rate limit, geofence."""
     stack = [
         Middleware(RequestContextMiddleware, observers=[http_metrics.observe]),
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
@@ -107,6 +108,7 @@ def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middlewar
     if settings.cors_origins:
         stack.append(Middleware(CORSMiddleware, **_cors_options(settings)))
     stack.append(Middleware(RateLimitMiddleware, limit_per_minute=settings.rate_limit_per_minute))
+    stack.append(Middleware(GeofenceMiddleware, policy=load_policy()))
     return stack
 
 

@@ -7,6 +7,8 @@ authentication because nothing runs until a route asks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.requests import Request
 
 from origin.errors import ApiError
@@ -14,6 +16,32 @@ from origin.services import services
 from shared.principal import Principal
 
 _UNRESOLVED = object()
+_VOUCHED_SCOPE_KEY = "outpost.vouched"
+
+
+@dataclass(frozen=True, slots=True)
+class Vouched:
+    """What the edge vouched for in a valid assertion, whoever the caller is (even anonymous)."""
+
+    country: str | None
+    client: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Whereabouts:
+    """Where a request comes from, as far as the origin can trust it.
+
+    ``country`` is None when no trusted party established it (a direct request: the geofence
+    treats it as unknown); ``client`` is the edge-reported address, else the connection's peer.
+    """
+
+    country: str | None
+    client: str
+
+
+def vouch(request: Request, vouched: Vouched) -> None:
+    """Record what a verified edge assertion established (called by the authenticator)."""
+    request.scope[_VOUCHED_SCOPE_KEY] = vouched
 
 
 async def current_principal(request: Request) -> Principal | None:
@@ -42,6 +70,26 @@ async def require_role(request: Request, role: str) -> Principal:
     if not principal.has_role(role):
         raise ApiError(403, "forbidden", f"this route needs the {role!r} role")
     return principal
+
+
+async def whereabouts(request: Request) -> Whereabouts:
+    """Where the request comes from. A bad credential counts as no credential here: the route
+    that needs one answers 401 itself."""
+    try:
+        principal = await current_principal(request)
+    except ApiError:
+        principal = None
+    vouched = request.scope.get(_VOUCHED_SCOPE_KEY)
+    assert vouched is None or isinstance(vouched, Vouched)
+    if principal is not None:
+        country = principal.country
+    else:
+        country = vouched.country if vouched is not None else None
+    if vouched is not None and vouched.client:
+        client = vouched.client
+    else:
+        client = request.client.host if request.client else "unknown"
+    return Whereabouts(country=country, client=client)
 
 
 async def anonymous(request: Request) -> Principal | None:

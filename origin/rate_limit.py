@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.errors import ApiError, error_response
-from origin.principals import current_principal
+from origin.principals import current_principal, whereabouts
 from origin.services import services
 
 WINDOW_SECONDS = 60.0
@@ -57,13 +57,12 @@ class RateLimitMiddleware:
 
 
 async def client_bucket(request: Request) -> str:
+    """The caller's subject, else its address (the edge reports the real one; a request with a
+    bad credential spends its address's budget, so guessing tokens is rate limited too)."""
     try:
         principal = await current_principal(request)
     except ApiError:
-        # A bad credential is answered by the route that needs one; it still spends the
-        # address's budget, so guessing tokens is rate limited too.
         principal = None
     if principal is not None:
         return f"ratelimit:sub:{principal.subject}"
-    client = request.client.host if request.client else "unknown"
-    return f"ratelimit:addr:{client}"
+    return f"ratelimit:addr:{(await whereabouts(request)).client}"

@@ -6,7 +6,8 @@ work, nor trust a client's own headers for it. So the edge sends one header::
     X-Outpost-Assertion: v1.<kid>.<payload>.<mac>
 
 ``payload`` is base64url JSON ``{"m": method, "h": SHA-256 of the path (hex), "s": subject or
-null, "r": roles, "c": country or null, "t": issued-at seconds, "n": nonce}``; ``mac`` is base64url
+null, "r": roles, "c": country or null, "a": the client's address or null, "t": issued-at
+seconds, "n": nonce}``; ``mac`` is base64url
 HMAC-SHA256 over ``v1.<kid>.<payload>`` under the secret named ``kid``, so secrets rotate by
 adding a kid. The path (with its query) is bound by its SHA-256 rather than copied, which keeps the
 header small for any URL; the origin recomputes it from the request it received.
@@ -39,9 +40,10 @@ _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _METHOD = re.compile(r"[A-Z]{1,16}")
 _COUNTRY = re.compile(r"[A-Z][A-Z0-9]")
+_CLIENT = re.compile(r"[0-9A-Fa-f:.]{2,45}")  # an IPv4 or IPv6 address, as text
 _ASSERTION = re.compile(r"v1\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})")
 _ANY_VERSION = re.compile(r"v[0-9]+\.")
-_PAYLOAD_MEMBERS = frozenset("mhsrctn")
+_PAYLOAD_MEMBERS = frozenset("mhsrctna")
 _JSON = json.JSONDecoder()  # stateless; reused to skip json.loads' per-call dispatch
 
 
@@ -78,6 +80,8 @@ class Assertion:
     nonce: str
     nonce_expires_at: float
     key_id: str
+    client: str | None = None
+    """The address the client connected to the edge from (rate limits key on it)."""
 
     def principal(self) -> Principal | None:
         """The caller the edge authenticated, or ``None`` for an anonymous request."""
@@ -101,8 +105,10 @@ def sign_assertion(
     country: str | None,
     issued_at: int,
     nonce: str,
+    client: str | None = None,
 ) -> str:
-    """Build the header value. ``nonce`` is random (e.g. ``secrets.token_urlsafe(16)``)."""
+    """Build the header value. ``nonce`` is random (e.g. ``secrets.token_urlsafe(16)``);
+    ``client`` is the address the client connected from, when the edge knows it."""
     if len(secret) < MIN_SECRET_BYTES:
         raise ValueError(f"assertion secrets need at least {MIN_SECRET_BYTES} bytes")
     _require(_KEY_ID, key_id, "key_id")
@@ -110,11 +116,14 @@ def sign_assertion(
     _require(_NONCE, nonce, "nonce")
     if country is not None:
         _require(_COUNTRY, country, "country")
+    if client is not None:
+        _require(_CLIENT, client, "client")
     if subject is not None and not subject:
         raise ValueError("subject must be non-empty, or None for an anonymous request")
     if type(issued_at) is not int or issued_at < 0:
         raise ValueError("issued_at must be whole seconds since the epoch")
     claims = {
+        "a": client,
         "c": country,
         "h": path_digest(path),
         "m": method,
@@ -175,6 +184,7 @@ def verify_assertion(
         nonce=claims["n"],
         nonce_expires_at=issued_at + max_age_seconds,
         key_id=key_id,
+        client=claims["a"],
     )
 
 
@@ -196,7 +206,7 @@ def _decode_payload(payload: str) -> dict[str, Any]:
         raise AssertionInvalid(AssertionErrorReason.MALFORMED, "payload is not JSON") from None
     if not isinstance(claims, dict) or claims.keys() != _PAYLOAD_MEMBERS:
         raise AssertionInvalid(AssertionErrorReason.MALFORMED, "payload has the wrong members")
-    subject, roles, country = claims["s"], claims["r"], claims["c"]
+    subject, roles, country, client = claims["s"], claims["r"], claims["c"], claims["a"]
     well_formed = (
         isinstance(claims["m"], str)
         and isinstance(claims["h"], str)
@@ -204,6 +214,7 @@ def _decode_payload(payload: str) -> dict[str, Any]:
         and type(claims["t"]) is int
         and (subject is None or (isinstance(subject, str) and subject))
         and (country is None or isinstance(country, str))
+        and (client is None or (isinstance(client, str) and _CLIENT.fullmatch(client)))
         and isinstance(roles, list)
         and all(isinstance(role, str) for role in roles)
     )

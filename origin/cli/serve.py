@@ -30,11 +30,13 @@ def register(verbs: Any) -> None:
 
     dev = verbs.add_parser(
         "dev",
-        help="run the app locally: migrate, seed, serve",
-        description="Run the app on this machine: migrate and seed the database, start the "
-        "origin, print its URLs. Ctrl-C stops everything.",
+        help="run the app locally: migrate, seed, serve the origin with the edge in front",
+        description="Run the app on this machine: migrate and seed the database, create a "
+        "development signing key if there is none, start the origin and the edge (CPython, "
+        "local mode) in front of it, print their URLs. Ctrl-C stops everything.",
     )
     _add_bind_flags(dev)
+    dev.add_argument("--edge-port", type=int, default=8787, help="port of the edge (default 8787)")
     dev.set_defaults(handler=run_dev)
 
 
@@ -65,9 +67,6 @@ def hypercorn_config(settings: Settings) -> Any:
     # Hypercorn logs through this logger as it is, so its lines come out as our JSON too.
     config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = 75  # longer than typical load balancer idle timeouts
-    config.application_path = ASGI_APP_PATH
-    # Hypercorn runs in this process for one worker (0) and spawns processes beyond that.
-    config.workers = 0 if settings.workers == 1 else settings.workers
     return config
 
 
@@ -79,7 +78,11 @@ def run_origin(args: argparse.Namespace) -> int:
         return 1
     _export(settings)
     print(f"origin: serving on http://{_bracket_ipv6(settings.host)}:{settings.port}", flush=True)
-    return run(hypercorn_config(settings))
+    config = hypercorn_config(settings)
+    config.application_path = ASGI_APP_PATH
+    # Hypercorn runs in this process for one worker (0) and spawns processes beyond that.
+    config.workers = 0 if settings.workers == 1 else settings.workers
+    return run(config)
 
 
 def run_dev(args: argparse.Namespace) -> int:
@@ -94,33 +97,60 @@ def run_dev(args: argparse.Namespace) -> int:
     created = ensure_dev_keyring(settings)
     if created is not None:
         print(f"dev: created a development signing key in {created}")
-    base = f"http://{_bracket_ipv6(settings.host)}:{settings.port}"
-    print(
-        f'dev: token   curl -H "Authorization: Bearer $(outpost token --sub alice)" {base}/auth/me'
-    )
-    asyncio.run(_serve_dev(settings))
+    asyncio.run(_serve_dev(settings, edge_port=args.edge_port))
     return 0
 
 
-async def _serve_dev(settings: Settings) -> None:
+async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
+    """The origin (Hypercorn) and the CPython edge in front of it, in this one process."""
     from hypercorn.asyncio import serve
 
+    from edge.config import EdgeConfig
+    from edge.runtime.server import serve_edge
     from origin.app import create_app
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    base = f"http://{_bracket_ipv6(settings.host)}:{settings.port}"
+    host = _bracket_ipv6(settings.host)
+    origin_url = f"http://{host}:{settings.port}"
+    edge_url = f"http://{host}:{edge_port}"
+    edge_env = dev_edge_environment(settings, origin_url)
     print(
-        f"dev: origin  {base}\n"
-        f"dev: try     curl {base}/api/products\n"
-        f"dev: API     {base}/openapi.json\n"
+        f"dev: edge    {edge_url}   (local mode: CF-IPCountry sets your country)\n"
+        f"dev: origin  {origin_url}\n"
+        f"dev: try     curl {edge_url}/api/products/1  (twice: X-Cache MISS, then HIT)\n"
+        f'dev: token   curl -H "Authorization: Bearer $(.venv/bin/outpost token --sub alice)" '
+        f"{edge_url}/auth/me\n"
+        f"dev: API     {origin_url}/openapi.json\n"
         "dev: Ctrl-C stops",
         flush=True,
     )
     config = hypercorn_config(settings)
-    await serve(create_app(settings), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    await asyncio.gather(
+        serve(create_app(settings), config, shutdown_trigger=stop.wait),  # type: ignore[arg-type]
+        serve_edge(
+            EdgeConfig.from_env(edge_env),
+            bind=f"{host}:{edge_port}",
+            env=edge_env,
+            shutdown_trigger=stop.wait,
+        ),
+    )
+
+
+def dev_edge_environment(settings: Settings, origin_url: str) -> dict[str, str]:
+    """The edge's settings for ``outpost dev``: what the origin issues and the secret it checks."""
+    key_id, secret = settings.edge_secrets[0]
+    return {
+        **os.environ,
+        "ORIGIN_URL": origin_url,
+        "EDGE_MODE": "local",
+        "JWT_ISSUER": settings.jwt_issuer,
+        "JWT_AUDIENCE": settings.jwt_audience,
+        "EDGE_ASSERTION_KEY_ID": key_id,
+        "EDGE_ASSERTION_SECRET": secret,
+    }
 
 
 async def _database_ready(settings: Settings) -> bool:

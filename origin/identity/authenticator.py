@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from origin.errors import ApiError
+from origin.principals import Vouched, vouch
 from origin.identity.external import JwksUnavailable
 from origin.identity.keys import KeyringError
 from origin.identity.replay import NonceGuard
@@ -131,6 +132,7 @@ class Authenticator:
         header = request.headers.get(ASSERTION_HEADER)
         if header is not None:
             assertion = await self._checked_assertion(request, header, now)
+            vouch(request, Vouched(country=assertion.country, client=assertion.client))
             principal = assertion.principal()
             if principal is not None:
                 await self._check_forwarded_session(request, principal.subject)

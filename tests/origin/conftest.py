@@ -20,24 +20,31 @@ from starlette.requests import Request
 
 from origin.app import create_app
 from origin.cli.database import seed_database
+from origin.principals import Vouched, vouch
 from origin.settings import Settings
 from shared.principal import Principal
 
 
 @dataclass
 class Caller:
-    """Who the app under test believes is calling (``None``: nobody)."""
+    """Who the app under test believes is calling (``None``: nobody), and, for an anonymous
+    caller, the country an edge vouched for (``None``: a direct request nobody vouched for)."""
 
     principal: Principal | None = None
+    anonymous_country: str | None = "DE"
+    client_address: str | None = None  # the address an edge reported (None: the peer's)
 
-    def becomes(self, subject: str, *roles: str) -> Principal:
-        self.principal = Principal(subject=subject, roles=frozenset(roles))
+    def becomes(self, subject: str, *roles: str, country: str | None = "DE") -> Principal:
+        """A caller the edge placed in ``country`` (None: nobody vouched for a country)."""
+        self.principal = Principal(subject=subject, roles=frozenset(roles), country=country)
         return self.principal
 
     def leaves(self) -> None:
         self.principal = None
 
     async def authenticate(self, request: Request) -> Principal | None:
+        if self.principal is None:
+            vouch(request, Vouched(country=self.anonymous_country, client=self.client_address))
         return self.principal
 
 

@@ -61,3 +61,16 @@ async def test_the_budget_is_shared_by_every_origin_process_through_redis(
             for client in (first, second, first, second, first)
         ]
     assert statuses == [200, 200, 200, 200, 429]
+
+
+async def test_behind_the_edge_each_client_address_has_its_own_budget(
+    app_client: AppClient, seeded_url: str, caller: Caller
+) -> None:
+    async with app_client(seeded_url, rate_limit_per_minute=2) as client:
+        caller.client_address = "203.0.113.1"
+        first = await spend(client, 3)
+        caller.client_address = "203.0.113.2"
+        second = await spend(client, 2)
+
+    assert [r.status_code for r in first] == [200, 200, 429]
+    assert [r.status_code for r in second] == [200, 200]

@@ -61,6 +61,17 @@ def refusal(header: Any, **changes: Any) -> AssertionErrorReason:
     return refused.value.reason
 
 
+@pytest.mark.parametrize("client", ["203.0.113.7", "2001:db8::1", None])
+def test_the_clients_address_travels_signed(client: str | None) -> None:
+    assert verify(sign(client=client)).client == client
+
+
+@pytest.mark.parametrize("client", ["", "localhost", "1.2.3.4; DROP", "x" * 46])
+def test_the_edge_cannot_sign_something_that_is_not_an_address(client: str) -> None:
+    with pytest.raises(ValueError, match="client"):
+        sign(client=client)
+
+
 def test_a_signed_assertion_verifies_to_what_the_edge_established() -> None:
     assertion = verify(sign())
     assert assertion.subject == "alice"

@@ -258,3 +258,16 @@ async def test_the_signed_target_matches_what_a_real_server_receives(
 
     assert exact.status_code == 200
     assert decoded.status_code == 401
+
+
+async def test_an_anonymous_assertion_still_vouches_for_the_country(
+    start_origin: OriginStarter, migrated_url: str, clock: Clock
+) -> None:
+    async with start_origin(migrated_url) as origin:
+        embargoed = await origin.client.get(
+            "/.well-known/jwks.json",
+            headers=assertion(clock, subject=None, country="KP", path="/.well-known/jwks.json"),
+        )
+
+    assert embargoed.status_code == 451
+    assert embargoed.json()["error"]["rule"] == "embargoed-countries"

@@ -1,0 +1,110 @@
+"""``outpost dev`` and ``outpost origin`` as a user runs them: real processes, real ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.ports import free_port
+
+OUTPOST = [sys.executable, "-m", "origin.cli"]
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [*OUTPOST, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wait_for(url: str, timeout: float = 30.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    return process.returncode, output
+
+
+def test_dev_serves_the_demo_through_the_edge_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    origin_port, edge_port = free_port(), free_port()
+    env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "WARNING"}
+    args = ["dev", "--port", str(origin_port), "--edge-port", str(edge_port)]
+    with running(args, env) as process:
+        edge = f"http://127.0.0.1:{edge_port}"
+        first = wait_for(f"{edge}/api/products/1")
+        second = httpx.get(f"{edge}/api/products/1")
+        origin_health = httpx.get(f"http://127.0.0.1:{origin_port}/healthz")
+        code, output = stop(process)
+
+    assert first.status_code == 200
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "HIT")
+    assert origin_health.json() == {"status": "ok"}
+    assert code == 0
+    assert f"dev: edge    http://127.0.0.1:{edge_port}" in output
+    assert (tmp_path / "keys" / "signing-keys.json").is_file(), "a dev key is made on first run"
+
+
+def test_origin_refuses_an_unmigrated_database_saying_what_to_run(tmp_path: Path) -> None:
+    env = {"OUTPOST_DATA_DIR": str(tmp_path)}
+    with running(["origin", "--port", str(free_port())], env) as process:
+        output, _ = process.communicate(timeout=30)
+
+    assert process.returncode == 1
+    assert "outpost db upgrade" in output
+
+
+def test_origin_serves_after_upgrade_and_exits_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "WARNING"}
+    subprocess.run([*OUTPOST, "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
+    port = free_port()
+    with running(["origin", "--port", str(port)], env) as process:
+        health = wait_for(f"http://127.0.0.1:{port}/healthz")
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+
+    assert health.status_code == 200
+    assert process.returncode == 0
+
+
+@pytest.mark.parametrize(("variable", "value"), [("OUTPOST_PORT", "http"), ("REDIS_URL", "x")])
+def test_a_bad_setting_stops_the_origin_with_the_variable_named(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = {"OUTPOST_DATA_DIR": str(tmp_path), variable: value}
+    completed = subprocess.run(  # noqa: S603
+        [*OUTPOST, "origin"], env={**os.environ, **env}, capture_output=True, text=True
+    )
+
+    assert completed.returncode == 2
+    assert variable in completed.stderr
+    assert "Traceback" not in completed.stderr

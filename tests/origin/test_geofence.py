@@ -1,0 +1,68 @@
+"""The origin re-checks the geofence on the country it can trust, never on a client's header."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.origin.conftest import Caller
+
+pytestmark = pytest.mark.anyio
+
+ORDER = {"items": [{"product_id": 1, "quantity": 1}]}
+
+
+async def order(client: httpx.AsyncClient, key: str, **headers: str) -> httpx.Response:
+    return await client.post("/api/orders", json=ORDER, headers={"Idempotency-Key": key, **headers})
+
+
+async def test_an_embargoed_country_is_refused_everything_but_health_checks(
+    client: httpx.AsyncClient, caller: Caller
+) -> None:
+    caller.becomes("ivan", country="IR")
+
+    refused = await client.get("/api/products/1")
+    health = await client.get("/healthz")
+
+    assert refused.status_code == 451
+    assert refused.json()["error"]["rule"] == "embargoed-countries"
+    assert refused.json()["error"]["policy"] == "outpost-demo"
+    assert health.status_code == 200
+
+
+async def test_orders_come_from_where_the_shop_ships(
+    client: httpx.AsyncClient, caller: Caller
+) -> None:
+    caller.becomes("uma", country="US")
+    shipped = await order(client, "us")
+    caller.becomes("bruno", country="BR")
+    refused = await order(client, "br")
+
+    assert shipped.status_code == 201
+    assert refused.status_code == 451
+    assert refused.json()["error"]["rule"] == "orders-outside-shipping-area"
+
+
+async def test_a_request_nobody_vouched_for_may_browse_but_not_order(
+    client: httpx.AsyncClient, caller: Caller
+) -> None:
+    caller.becomes("dora", country=None)  # e.g. a bearer token sent straight to the origin
+
+    browse = await client.get("/api/products/1")
+    refused = await order(client, "direct")
+
+    assert browse.status_code == 200
+    assert refused.status_code == 451
+    assert refused.json()["error"]["rule"] == "orders-unknown-location"
+    assert refused.json()["error"]["country"] == "XX"
+
+
+async def test_a_clients_own_country_header_changes_nothing(
+    client: httpx.AsyncClient, caller: Caller
+) -> None:
+    caller.becomes("dora", country=None)
+
+    refused = await order(client, "forged", **{"CF-IPCountry": "DE", "X-Country": "DE"})
+
+    assert refused.status_code == 451
+    assert refused.json()["error"]["country"] == "XX"
