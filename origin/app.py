@@ -11,11 +11,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
-from origin import health
+from origin import domain, health
 from origin.db.engine import create_engine, session_factory
 from origin.db.migrate import ensure_migrated
-from origin.demo import routes as demo
 from origin.errors import EXCEPTION_HANDLERS
+from origin.geofence import GeofenceMiddleware, load_policy
 from origin.identity import routes as identity_routes
 from origin.identity.service import Identity
 from origin.kv import open_store
@@ -28,7 +28,6 @@ from origin.observability.metrics import (
     metrics_route,
 )
 from origin.observability.openapi import openapi_route
-from origin.geofence import GeofenceMiddleware, load_policy
 from origin.rate_limit import RateLimitMiddleware
 from origin.services import Authenticator, Services
 from origin.settings import Settings
@@ -81,17 +80,18 @@ def create_app(
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         *identity_routes.ROUTES,
-        *demo.ROUTES,
+        *domain.ROUTES,
     ]
     routes = [
         *api_routes,
         metrics_route(registry=registry),
         openapi_route(api_routes, TITLE, VERSION),
     ]
+    exception_handlers = {**EXCEPTION_HANDLERS, **domain.EXCEPTION_HANDLERS}
     app = Starlette(
         routes=routes,
         middleware=_middleware(settings, HttpMetrics(registry)),
-        exception_handlers={**EXCEPTION_HANDLERS, **demo.EXCEPTION_HANDLERS},
+        exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
     app.state.identity = identity

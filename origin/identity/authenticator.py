@@ -29,12 +29,12 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from origin.errors import ApiError
-from origin.principals import Vouched, vouch
 from origin.identity.external import JwksUnavailable
 from origin.identity.keys import KeyringError
 from origin.identity.replay import NonceGuard
 from origin.identity.revocation import RevocationList
 from origin.identity.verification import TokenVerifier
+from origin.principals import Vouched, vouch
 from shared.assertion import ASSERTION_HEADER, Assertion, AssertionInvalid, verify_assertion
 from shared.jwt import (
     SAFE_DESCRIPTIONS,
