@@ -108,7 +108,8 @@ def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middlewar
     if settings.cors_origins:
         stack.append(Middleware(CORSMiddleware, **_cors_options(settings)))
     stack.append(Middleware(RateLimitMiddleware, limit_per_minute=settings.rate_limit_per_minute))
-    stack.append(Middleware(GeofenceMiddleware, policy=load_policy()))
+    policy = settings.geofence_policy or load_policy()
+    stack.append(Middleware(GeofenceMiddleware, policy=policy))
     return stack
 
 

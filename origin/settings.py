@@ -7,12 +7,15 @@ usual names; the app's own carry the ``OUTPOST_`` prefix.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from shared.geofence import GeofencePolicy, PolicyInvalid, parse_policy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "OUTPOST_"
@@ -49,6 +52,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     rate_limit_per_minute: int = 600
     response_cache: bool = True
+    geofence_policy: GeofencePolicy | None = None  # None: shared/policies/geofence.json
     graceful_timeout_seconds: float = 10.0
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
     # Identity: the tokens the origin issues, its signing keys, the edge's assertion secrets and
@@ -126,6 +130,9 @@ class Settings:
                 "OUTPOST_RATE_LIMIT_PER_MINUTE", app("RATE_LIMIT_PER_MINUTE"), 600, _positive_int
             ),
             response_cache=_parse("OUTPOST_RESPONSE_CACHE", app("RESPONSE_CACHE"), True, _switch),
+            geofence_policy=_parse(
+                "OUTPOST_GEOFENCE_POLICY", app("GEOFENCE_POLICY"), None, _geofence_policy
+            ),
             graceful_timeout_seconds=_parse(
                 "OUTPOST_GRACEFUL_TIMEOUT", app("GRACEFUL_TIMEOUT"), 10.0, _positive_float
             ),
@@ -147,7 +154,7 @@ class Settings:
         if any(secret == DEV_EDGE_SECRET for _, secret in self.edge_secrets):
             problems.append(
                 "OUTPOST_EDGE_SECRETS is the public development secret; set your own "
-                "(kid:secret, at least 32 bytes, the same as the edge's EDGE_SECRET binding)"
+                "(kid:secret, at least 32 bytes, the same as the edge's EDGE_ASSERTION_SECRET)"
             )
         if self.signing_keys_inline is None and not self.signing_keys_path.is_file():
             problems.append(
@@ -327,6 +334,16 @@ def _positive_float(raw: str) -> float:
     if not value > 0:
         raise ValueError("must be a positive number")
     return value
+
+
+def _geofence_policy(raw: str) -> GeofencePolicy:
+    """Inline JSON in the format of shared/policies/geofence.json."""
+    try:
+        return parse_policy(json.loads(raw))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON: {error}") from None
+    except PolicyInvalid as error:
+        raise ValueError(str(error)) from None
 
 
 def _switch(raw: str) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.origin.conftest import Caller
+from origin.settings import Settings, SettingsError
+from tests.origin.conftest import AppClient, Caller
 
 pytestmark = pytest.mark.anyio
 
@@ -66,3 +67,20 @@ async def test_a_clients_own_country_header_changes_nothing(
 
     assert refused.status_code == 451
     assert refused.json()["error"]["country"] == "XX"
+
+
+async def test_a_deployment_may_replace_the_policy(
+    app_client: AppClient, seeded_url: str, caller: Caller
+) -> None:
+    open_policy = '{"policy": "open", "rules": [], "default": {"name": "all", "effect": "allow"}}'
+    caller.becomes("dora", country=None)
+    policy = Settings.from_mapping({"OUTPOST_GEOFENCE_POLICY": open_policy}).geofence_policy
+    async with app_client(seeded_url, geofence_policy=policy) as client:
+        placed = await order(client, "open")
+
+    assert placed.status_code == 201
+
+
+def test_a_policy_that_cannot_work_stops_the_origin_at_start() -> None:
+    with pytest.raises(SettingsError, match="OUTPOST_GEOFENCE_POLICY"):
+        Settings.from_mapping({"OUTPOST_GEOFENCE_POLICY": '{"policy": "x", "rules": "all"}'})

@@ -1,0 +1,207 @@
+"""The local stack ``outpost bench`` measures: origin, edge and the WAN proxies between them.
+
+Topology (every RTT emulated by a :class:`loadtest.wanproxy.WanProxy` in this process)::
+
+    Locust --(user-origin RTT)--------------------------------> origin      (direct)
+    Locust --(user-edge RTT)--> edge --(edge-origin RTT)------> origin      (through the edge)
+
+The origin gets a fresh SQLite database with the demo data, its own signing keys and an edge
+secret shared with the edge only; nothing of the developer's own data or settings is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from loadtest.bench.plan import BenchConfig
+from loadtest.bench.processes import ChildProcess, free_port, output_of
+from loadtest.wanproxy import WanProxy
+
+HOST = "127.0.0.1"
+EDGE_KEY_ID = "bench"
+BENCH_USERS = 4  # distinct subjects the scenarios' tokens belong to
+ADMIN_SUBJECT = "bench-admin"
+# The bench measures latency, not the origin's per-client budget (600/min by default).
+UNLIMITED_RATE = "100000000"
+# The origin checks the geofence again, on the country an edge vouched for; a direct request has
+# none (unknown, "XX"), and the demo policy lets unknown locations browse but not order. The
+# direct path is the baseline of "the same request without an edge", so the bench's origin lets
+# every location through; the edge still enforces the real policy (the 451 scenario).
+DIRECT_BASELINE_POLICY = {
+    "policy": "bench-direct-baseline",
+    "rules": [],
+    "default": {"name": "bench-allows-every-location", "effect": "allow"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StackUrls:
+    direct: str  # the origin through the user-to-origin proxy
+    edge: str  # the edge through the user-to-edge proxy
+    origin: str  # the origin itself, for preparation only
+
+
+def outpost_command(*arguments: str) -> list[str]:
+    """``outpost ...`` as this interpreter runs it (no reliance on the console script's PATH)."""
+    return [sys.executable, "-m", "origin.cli", *arguments]
+
+
+def origin_environment(work_dir: Path, port: int, edge_secret: str) -> dict[str, str]:
+    """The origin's settings for the bench: all given, so no ``.env`` value leaks in."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "OUTPOST_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{work_dir / 'outpost.db'}",
+            "REDIS_URL": "",  # blank overrides a .env: the in-process store serves one process
+            "OUTPOST_DATA_DIR": str(work_dir),
+            "OUTPOST_SIGNING_KEYS_FILE": str(work_dir / "keys" / "signing-keys.json"),
+            "OUTPOST_SIGNING_KEYS": "",
+            "OUTPOST_HOST": HOST,
+            "OUTPOST_PORT": str(port),
+            "OUTPOST_WORKERS": "1",
+            "OUTPOST_LOG_LEVEL": "WARNING",
+            "OUTPOST_JWT_ISSUER": f"http://{HOST}:{port}",
+            "OUTPOST_EDGE_SECRETS": f"{EDGE_KEY_ID}:{edge_secret}",
+            "OUTPOST_RATE_LIMIT_PER_MINUTE": UNLIMITED_RATE,
+            "OUTPOST_GEOFENCE_POLICY": json.dumps(DIRECT_BASELINE_POLICY),
+            "OUTPOST_LOGIN_ATTEMPTS_PER_ADDRESS": UNLIMITED_RATE,
+            "OUTPOST_EXTERNAL_ISSUER": "",
+            "OUTPOST_EXTERNAL_AUDIENCE": "",
+            "OUTPOST_EXTERNAL_JWKS_URL": "",
+        }
+    )
+    return env
+
+
+def edge_environment(origin_env: dict[str, str], edge_secret: str) -> dict[str, str]:
+    """The edge's settings: it trusts the origin's issuer and shares the assertion secret."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "EDGE_MODE": "local",  # CF-IPCountry decides the country (the 451 scenario)
+            "JWT_ISSUER": origin_env["OUTPOST_JWT_ISSUER"],
+            "JWT_AUDIENCE": "outpost",
+            "JWKS_URL": "",  # default: the origin's, through the edge-to-origin proxy
+            "EDGE_ASSERTION_SECRET": edge_secret,
+            "EDGE_ASSERTION_KEY_ID": EDGE_KEY_ID,
+            "GEOFENCE_POLICY": "",
+            "EDGE_ROUTES": "",
+            "EDGE_FIXED_TIME": "",
+        }
+    )
+    return env
+
+
+class LocalStack:
+    """Start everything in order; stop everything started, in reverse, whatever happens."""
+
+    def __init__(
+        self,
+        config: BenchConfig,
+        work_dir: Path,
+        log_dir: Path,
+        announce: Callable[[str], None],
+    ) -> None:
+        self.config = config
+        self.work_dir = work_dir
+        self.log_dir = log_dir
+        self.announce = announce
+        self.tokens: tuple[str, ...] = ()
+        self.admin_token = ""
+        self._exit = AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        try:
+            self.urls = await self._start()
+        except BaseException:
+            await self._exit.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._exit.aclose()
+
+    async def _start(self) -> StackUrls:
+        origin_port, edge_port = free_port(), free_port()
+        secret = secrets.token_urlsafe(32)
+        env = origin_environment(self.work_dir, origin_port, secret)
+        await self._prepare_database_and_keys(env)
+        origin = await self._started(
+            ChildProcess("origin", outpost_command("origin"), env, self.log_dir / "origin.log")
+        )
+        origin_url = f"http://{HOST}:{origin_port}"
+        await origin.wait_until_answering(f"{origin_url}/healthz")
+        self.announce(f"origin ready at {origin_url}")
+
+        to_origin = await self._proxy(origin_port, self.config.user_origin_rtt_ms)
+        edge_to_origin = await self._proxy(origin_port, self.config.edge_origin_rtt_ms)
+        edge = await self._started(
+            ChildProcess(
+                "edge",
+                outpost_command(
+                    "edge",
+                    "--runtime",
+                    self.config.edge_runtime,
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(edge_port),
+                    "--origin",
+                    f"http://{HOST}:{edge_to_origin.port}",
+                ),
+                edge_environment(env, secret),
+                self.log_dir / "edge.log",
+            )
+        )
+        await edge.wait_until_answering(f"http://{HOST}:{edge_port}/healthz", within_seconds=60)
+        to_edge = await self._proxy(edge_port, self.config.user_edge_rtt_ms)
+        self.announce(
+            f"edge ({self.config.edge_runtime}) ready at http://{HOST}:{edge_port}; proxies: "
+            f"user-edge "
+            f"{self.config.user_edge_rtt_ms:g} ms, edge-origin {self.config.edge_origin_rtt_ms:g}"
+            f" ms, user-origin {self.config.user_origin_rtt_ms:g} ms"
+        )
+        return StackUrls(
+            direct=f"http://{HOST}:{to_origin.port}",
+            edge=f"http://{HOST}:{to_edge.port}",
+            origin=origin_url,
+        )
+
+    async def _prepare_database_and_keys(self, env: dict[str, str]) -> None:
+        """Migrate and seed a fresh database; create keys; mint the scenarios' tokens."""
+        users = [f"bench-user-{number}" for number in range(1, BENCH_USERS + 1)]
+        printed = await output_of(
+            "bench provisioning (outpost db upgrade/seed, keys generate, token)",
+            [sys.executable, "-m", "loadtest.bench.provision", *users, f"{ADMIN_SUBJECT}:admin"],
+            env,
+        )
+        tokens = json.loads(printed.splitlines()[-1])["tokens"]
+        self.tokens = tuple(tokens[user] for user in users)
+        self.admin_token = tokens[ADMIN_SUBJECT]
+        self.announce(
+            f"database seeded, keys and {len(self.tokens)} user tokens created in {self.work_dir}"
+        )
+
+    async def _started(self, process: ChildProcess) -> ChildProcess:
+        self._exit.push_async_callback(process.stop)
+        await process.start()
+        return process
+
+    async def _proxy(self, target_port: int, rtt_ms: float) -> WanProxy:
+        proxy = WanProxy(HOST, 0, HOST, target_port, one_way_delay_ms=rtt_ms / 2)
+        return await self._exit.enter_async_context(proxy)

@@ -1,0 +1,100 @@
+"""What ``outpost bench`` plans before starting anything: valid options, runs, Locust commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadtest.bench.plan import (
+    MAX_RATE,
+    MAX_USER_RATE,
+    SCENARIO_USERS,
+    SCENARIOS,
+    BenchConfig,
+    locust_command,
+    plan_runs,
+    problems,
+    users_for,
+)
+
+OUT = Path("report")
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_the_defaults_are_valid_and_emulate_10_ms_to_the_edge_and_80_ms_beyond() -> None:
+    config = BenchConfig(OUT)
+    assert problems(config) == []
+    assert (config.user_edge_rtt_ms, config.edge_origin_rtt_ms) == (10.0, 80.0)
+    assert config.user_origin_rtt_ms == 90.0
+    assert not config.remote
+
+
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        (BenchConfig(OUT, edge_url="https://edge.example"), "go together"),
+        (BenchConfig(OUT, origin_url="https://origin.example"), "go together"),
+        (BenchConfig(OUT, edge_url="edge", origin_url="https://o.example"), "--edge-url must"),
+        (BenchConfig(OUT, rate=0), "--rate must"),
+        (BenchConfig(OUT, rate=MAX_RATE + 1), "--rate must"),
+        (BenchConfig(OUT, duration_s=0), "--duration must"),
+        (BenchConfig(OUT, user_edge_rtt_ms=-1), "RTTs cannot be negative"),
+        (BenchConfig(OUT, scenarios=("catalog", "checkout")), "choose from"),
+        (BenchConfig(OUT, scenarios=()), "choose from"),
+        (BenchConfig(OUT, edge_runtime="node"), "--edge-runtime"),
+    ],
+)
+def test_unusable_options_are_refused_with_a_reason(config: BenchConfig, complaint: str) -> None:
+    assert any(complaint in problem for problem in problems(config))
+
+
+@pytest.mark.parametrize("rate", [0.5, 5.0, 7.0, 25.0, 499.0])
+def test_users_share_the_rate_without_any_exceeding_the_per_user_pace(rate: float) -> None:
+    users, user_rate = users_for(rate)
+    assert users * user_rate == pytest.approx(rate)
+    assert user_rate <= MAX_USER_RATE
+    assert users == 1 or (users - 1) * MAX_USER_RATE < rate  # no more users than needed
+
+
+def test_each_scenario_runs_direct_then_through_the_edge() -> None:
+    runs = plan_runs(BenchConfig(OUT, scenarios=("catalog", "orders")))
+    assert [(run.number, run.label) for run in runs] == [
+        (1, "direct-catalog"),
+        (2, "edge-catalog"),
+        (3, "direct-orders"),
+        (4, "edge-orders"),
+    ]
+
+
+def test_every_scenario_has_a_locust_user_class() -> None:
+    assert set(SCENARIO_USERS) == set(SCENARIOS)
+
+
+def test_a_run_is_headless_bounded_and_writes_csv_html_and_exact_latencies() -> None:
+    config = BenchConfig(OUT, duration_s=7.5, rate=12.0)
+    run = plan_runs(config)[1]
+    command = locust_command(run, config, "http://127.0.0.1:9", OUT / run.label, Path("lf.py"))
+
+    assert "--headless" in command
+    assert option(command, "--host") == "http://127.0.0.1:9"
+    assert option(command, "--run-time") == "8s"
+    assert option(command, "--users") == "3"
+    assert float(option(command, "--user-rate")) == pytest.approx(4.0)
+    assert option(command, "--tags") == "catalog"
+    assert option(command, "--csv") == str(OUT / "edge-catalog")
+    assert option(command, "--html") == str(OUT / "edge-catalog.html")
+    assert option(command, "--exact-latencies") == str(OUT / "edge-catalog_samples.csv")
+    assert command[3] == "CatalogReader"  # before --tags, which would swallow it
+    assert "--exclude-tags" not in command
+
+
+def test_real_deployments_leave_out_requests_faking_the_country() -> None:
+    config = BenchConfig(OUT, edge_url="https://e.example", origin_url="https://o.example")
+    run = plan_runs(config)[0]
+    command = locust_command(run, config, "https://o.example", OUT / run.label, Path("lf.py"))
+    assert command[-2:] == ["--exclude-tags", "refuse-country"]
+    assert command[3] == "CatalogReader"
