@@ -84,6 +84,11 @@ class Authenticator:
             if route.auth is Auth.REQUIRED:
                 raise self._invalid_request()
             return None  # another scheme on an optional route: the origin's business
+        if "," in token:
+            # A bearer token (RFC 6750 b64token) has no comma; a comma means several credentials
+            # joined into one field, which is how Fetch-API runtimes (Pyodide, Workers) present
+            # repeated Authorization headers: the same refusal as two separate fields.
+            raise self._invalid_request()
         # Exactly one space: a token with its own leading whitespace is refused, not trimmed.
         return token
 

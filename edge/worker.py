@@ -68,14 +68,19 @@ def pipeline_for(env: Any) -> EdgePipeline:
     return _pipeline
 
 
+def cf_text(cf: Any, field: str) -> str | None:
+    """A ``request.cf`` field as text; absent, ``undefined`` and ``null`` (``jsnull``) are None."""
+    value = getattr(cf, field, None) if cf is not None else None
+    return value if isinstance(value, str) else None
+
+
 def client_location(js_request: Any, headers: Headers, config: EdgeConfig) -> Location:
     """``request.cf`` says where the client is; only in local mode (``wrangler dev`` without
     Cloudflare's geolocation) may ``CF-IPCountry`` stand in when cf has no country."""
     cf = js_request.cf
-    if cf is not None and getattr(cf, "country", None):
-        return location_from_cf(
-            cf.country, getattr(cf, "continent", None), getattr(cf, "isEUCountry", None)
-        )
+    country = cf_text(cf, "country")
+    if country:
+        return location_from_cf(country, cf_text(cf, "continent"), cf_text(cf, "isEUCountry"))
     if config.is_local:
         country = headers.get("cf-ipcountry")
         return location_of_country(country.strip().upper() if country else None)

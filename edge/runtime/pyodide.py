@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import js  # type: ignore[import-not-found]
-from pyodide.ffi import JsException, to_js  # type: ignore[import-not-found]
+from pyodide.ffi import JsException, jsnull, to_js  # type: ignore[import-not-found]
 
 from edge.config import EdgeConfig
 from edge.http import EdgeRequest
@@ -62,12 +62,13 @@ async def read_body(js_body_owner: Any, limit: int) -> bytes:
     """The body of a JS Request/Response as bytes, or only its first ``limit + 1`` bytes when it
     is longer (reading stops there): callers tell "too large" by the length. A declared length
     within the limit is read in one call."""
+    # A missing header or body is JS null, which Pyodide passes as `jsnull`, not None.
     declared = js_body_owner.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) <= limit:
+    if isinstance(declared, str) and declared.isdigit() and int(declared) <= limit:
         # The declared length is the encoded one; a decoded body can be far larger.
         return bytes((await js_body_owner.arrayBuffer()).to_bytes()[: limit + 1])
     stream = js_body_owner.body
-    if stream is None:
+    if stream is None or stream is jsnull:
         return b""
     reader = stream.getReader()
     buffer = bytearray()

@@ -1,4 +1,5 @@
-"""``outpost edge``: serve the edge in front of an origin (CPython here; Pyodide via its harness).
+"""``outpost edge``: serve the edge in front of an origin, on CPython or as the Cloudflare worker
+under real Pyodide (the Node harness in tools/pyodide-host, serving what wrangler uploads).
 
 Configuration is the edge's environment (``ORIGIN_URL``, ``JWT_ISSUER``, ``JWT_AUDIENCE``,
 ``JWKS_URL``, ``EDGE_ASSERTION_SECRET``, ``EDGE_MODE``, ...; see ``edge/config.py``); flags
@@ -60,17 +61,11 @@ def edge_environment(args: argparse.Namespace, environ: dict[str, str]) -> dict[
 
 
 def run_edge(args: argparse.Namespace) -> int:
-    if args.runtime == "pyodide":
-        print(
-            "outpost edge: --runtime pyodide is not wired into this command yet; serve the "
-            "worker with its harness: node tools/pyodide-host/serve.mjs --config wrangler.toml",
-            file=sys.stderr,
-        )
-        return 2
     from edge.config import ConfigError, EdgeConfig
 
     env = edge_environment(args, dict(os.environ))
     try:
+        # Checked here for both runtimes: the worker would only answer 500 to every request.
         config = EdgeConfig.from_env(env)
     except ConfigError as error:
         print(f"outpost edge: configuration error: {error}", file=sys.stderr)
@@ -79,10 +74,15 @@ def run_edge(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else int(env.get("EDGE_PORT") or DEFAULT_EDGE_PORT)
     bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     print(
-        f"edge: serving on http://{bind_host}:{port} ({config.mode.value} mode, cpython), "
+        f"edge: serving on http://{bind_host}:{port} ({config.mode.value} mode, {args.runtime}), "
         f"forwarding to {config.origin_url}",
         flush=True,
     )
+    if args.runtime == "pyodide":
+        from edge.runtime.pyodide_host import serve_pyodide
+
+        # The harness prints `ready http://HOST:PORT` once it serves, and exits on SIGINT/SIGTERM.
+        return serve_pyodide(env, host=host, port=port)
     try:
         asyncio.run(_serve(config, f"{bind_host}:{port}", env))
     except ConfigError as error:  # settings only the runtime reads (EDGE_CACHE_*, ...)

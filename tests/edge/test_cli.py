@@ -1,4 +1,4 @@
-"""``outpost edge``: the verb serves the CPython edge, and explains what it cannot do yet."""
+"""``outpost edge``: the verb serves the edge on either runtime until it is told to stop."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from origin.cli import main
+from tests.edge.pyodide.harness import node_executable
 from tests.edge.support.lab import Lab, running_lab
 from tests.edge.support.threads import bound_socket
 
@@ -21,11 +22,6 @@ from tests.edge.support.threads import bound_socket
 def lab() -> Iterator[Lab]:
     with running_lab() as server:
         yield server
-
-
-def test_the_pyodide_runtime_points_to_its_harness(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["edge", "--runtime", "pyodide"]) == 2
-    assert "tools/pyodide-host/serve.mjs" in capsys.readouterr().err
 
 
 def test_a_configuration_error_is_reported_not_raised(
@@ -48,28 +44,43 @@ def test_a_runtime_setting_error_is_reported_not_raised(
     assert "EDGE_UPSTREAM_CLIENT" in capsys.readouterr().err
 
 
-def test_the_verb_serves_the_edge_until_terminated(lab: Lab) -> None:
+def test_a_pyodide_configuration_error_is_reported_before_the_harness_starts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EDGE_ASSERTION_SECRET", raising=False)
+    arguments = ["edge", "--runtime", "pyodide", "--mode", "production"]
+
+    assert main([*arguments, "--origin", "http://127.0.0.1:1"]) == 2
+    assert "EDGE_ASSERTION_SECRET is required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("runtime", ["cpython", "pyodide"])
+def test_the_verb_serves_the_edge_until_terminated(lab: Lab, runtime: str) -> None:
+    if runtime == "pyodide":
+        node_executable()  # skips (fails in CI) when the harness cannot run
     sock, port = bound_socket()
     sock.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGE_", "JWT", "ORIGIN"))}
+    command = [sys.executable, "-m", "origin.cli", "edge", "--runtime", runtime]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        [sys.executable, "-m", "origin.cli", "edge", "--port", str(port), "--origin", lab.base_url],
-        env=env,
+        [*command, "--port", str(port), "--origin", lab.base_url],
+        env={**env, "EDGE_ASSERTION_SECRET": "a-test-only-assertion-secret-0123456789"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        response = _first_answer(f"http://127.0.0.1:{port}/echo/cli", timeout=20)
+        response = _first_answer(f"http://127.0.0.1:{port}/echo/cli-{runtime}", timeout=60)
 
         assert response.status_code == 200
         assert response.headers["x-cache"] == "BYPASS"
-        assert response.json()["target"] == "/echo/cli"
+        assert response.json()["target"] == f"/echo/cli-{runtime}"
     finally:
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=20)
-    assert process.returncode == 0
-    assert "local mode" in out
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert f"local mode, {runtime}" in out
+    assert lab.received(f"/echo/cli-{runtime}")[0].header("x-outpost-assertion") is not None
 
 
 def _first_answer(url: str, timeout: float) -> httpx.Response:

@@ -1,6 +1,6 @@
 // Boots the Python Worker runtime inside Node: Pyodide (pyodide-loader.mjs), the worker's upload
-// set copied to /session/metadata as workerd lays it out, the vendored wheels unpacked into
-// /session/metadata/python_modules (on sys.path before site-packages, as workerd does with
+// set copied to /session/metadata as workerd lays it out, the vendored packages (python_modules/,
+// as wrangler uploads them) copied into /session/metadata/python_modules (on sys.path before site-packages, as workerd does with
 // python_workers_force_new_vendor_path), the runtime-internal modules registered, and the main
 // module imported. Returns a function that runs one fetch invocation.
 import { readFileSync } from "node:fs";
@@ -52,12 +52,9 @@ function writeFileTree(pyodide, files) {
   }
 }
 
-function unpackWheels(pyodide, wheelPaths) {
+function writeVendoredModules(pyodide, vendoredModules) {
   pyodide.FS.mkdirTree(VENDOR_DIR);
-  for (const wheelPath of wheelPaths) {
-    // unpackArchive wants a Uint8Array; a Node Buffer is refused.
-    pyodide.unpackArchive(new Uint8Array(readFileSync(wheelPath)), "wheel", { extractDir: VENDOR_DIR });
-  }
+  writeFileTree(pyodide, vendoredModules.map(({ name, path: hostPath }) => ({ name: `python_modules/${name}`, path: hostPath })));
 }
 
 function setSearchPath(pyodide) {
@@ -79,13 +76,13 @@ function vendoredModuleImporter(pyodide) {
 /**
  * @param {object} options
  * @param {{main: {name: string, path: string}, modules: {name: string, path: string}[]}} options.uploadSet
- * @param {string[]} options.wheelPaths
+ * @param {{name: string, path: string}[]} options.vendoredModules files of python_modules/
  * @param {object} options.env
  * @param {Record<string, boolean>} options.compatibilityFlags
  * @param {import("./execution-context.mjs").WaitUntilRegistry} options.registry
  * @param {string | null} options.snapshotDir where baseline snapshots live; null boots from scratch
  */
-export async function bootPythonRuntime({ uploadSet, wheelPaths, env, compatibilityFlags, registry, snapshotDir }) {
+export async function bootPythonRuntime({ uploadSet, vendoredModules, env, compatibilityFlags, registry, snapshotDir }) {
   const bootStart = performance.now();
   const cpuStart = process.cpuUsage();
   const fetches = recordFetchesDuringBoot();
@@ -96,7 +93,7 @@ export async function bootPythonRuntime({ uploadSet, wheelPaths, env, compatibil
 
   const prepareStart = performance.now();
   writeFileTree(pyodide, [uploadSet.main, ...uploadSet.modules]);
-  unpackWheels(pyodide, wheelPaths);
+  writeVendoredModules(pyodide, vendoredModules);
   setSearchPath(pyodide);
   const helper = createEntrypointHelper({ env, registry, importVendoredModule: vendoredModuleImporter(pyodide) });
   pyodide.registerJsModule("_pyodide_entrypoint_helper", helper);

@@ -3,8 +3,13 @@
 //
 //   sh tools/pyodide-host/fetch-wheels.sh          # once: the worker's pinned pure-Python wheels
 //   node tools/pyodide-host/serve.mjs --config wrangler.toml --port 8787 \
-//        [--worker edge/worker.py] [--host 127.0.0.1] [--var NAME:VALUE]... [--secret NAME]...
-//        [--dev-vars PATH] [--no-snapshot] [--cache-max-bytes N] [--cache-max-entry-bytes N]
+//        [--worker PATH.py] [--host 127.0.0.1] [--var NAME:VALUE]... [--secret NAME]...
+//        [--dev-vars PATH] [--no-build] [--no-snapshot] [--cache-max-bytes N] [--cache-max-entry-bytes N]
+//
+// It serves what `wrangler deploy` uploads: first it runs wrangler.toml's [build] command (as
+// wrangler does; --no-build skips it), then loads `main` and the modules under `base_dir` by the
+// same rules, and python_modules/ next to wrangler.toml as the vendored packages.
+// --worker replaces the entry (a test worker), keeping the rest of the layout.
 //
 // Pyodide starts from a baseline memory snapshot in .cache/pyodide-snapshots/ (made by the first
 // start, as Cloudflare starts Python Workers from one); --no-snapshot boots it from scratch.
@@ -26,11 +31,15 @@
 // - only a baseline snapshot: Cloudflare also snapshots each worker after its top-level import
 //   (python_dedicated_snapshot), so its cold start skips the import this harness still does;
 // - no CPU/memory/subrequest limits, no isolate eviction; one isolate serves every request;
-// - request.cf carries only location headers sent by the caller plus httpProtocol (no asn, colo,
-//   tls*, botManagement); the cache is one process-local LRU (Cloudflare's is per data center, and
+// - request.cf carries httpProtocol plus only the location the caller simulates with harness-only
+//   headers (X-Harness-Cf-Country, ...; stripped before the worker sees the request; never from
+//   CF-IPCountry); no asn, colo, tls*, botManagement;
+// - the methods Fetch forbids (CONNECT, TRACE, TRACK) cannot become a Request: the harness answers
+//   them 405 JSON itself; the cache is one process-local LRU (Cloudflare's is per data center, and
 //   does nothing at all on workers.dev); no Vary support in the cache, like Cloudflare's;
 // - cloudflare:sockets connect(), Durable Objects, bindings other than vars/secrets, HTMLRewriter,
 //   WebSocketPair, scheduled/queue handlers are absent.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -45,7 +54,7 @@ import { sendResponse } from "./outgoing-response.mjs";
 import { bootPythonRuntime } from "./python-runtime.mjs";
 import { pyodideReleaseFor, pythonCompatibilityFlags } from "./runtime-versions.mjs";
 import { collectUploadSet } from "./upload-set.mjs";
-import { locateWheels, parseRequirements } from "./wheels.mjs";
+import { collectVendoredModules } from "./vendored-modules.mjs";
 import { loadWorkerConfig } from "./worker-config.mjs";
 import { installWorkersGlobals } from "./workers-globals.mjs";
 
@@ -53,6 +62,10 @@ import { installWorkersGlobals } from "./workers-globals.mjs";
 const MAX_URL_BYTES = 32 * 1024;
 const MAX_HEADER_BYTES = 128 * 1024;
 const SHUTDOWN_WAIT_UNTIL_MS = 5000;
+// Fetch refuses to build a Request with these methods (undici throws), so they never reach a
+// Worker; the harness refuses them the way the edge refuses methods it does not pass on.
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+const ALLOWED_METHODS = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT";
 
 const OPTIONS = {
   config: { type: "string", default: "wrangler.toml" },
@@ -62,8 +75,8 @@ const OPTIONS = {
   "dev-vars": { type: "string" },
   var: { type: "string", multiple: true, default: [] },
   secret: { type: "string", multiple: true, default: [] },
-  requirements: { type: "string" },
-  wheels: { type: "string" },
+  "python-modules": { type: "string" },
+  "no-build": { type: "boolean", default: false },
   "cache-max-bytes": { type: "string", default: String(64 * 1024 * 1024) },
   "cache-max-entry-bytes": { type: "string", default: String(16 * 1024 * 1024) },
   "snapshot-dir": { type: "string" },
@@ -98,10 +111,18 @@ function loadBindings(args, config) {
   });
 }
 
-function loadWheelPaths(args, config) {
-  const requirementsPath = args.requirements ?? path.join(config.projectRoot, "edge", "requirements.txt");
-  const wheelDir = args.wheels ?? path.join(config.projectRoot, ".cache", "pyodide-wheels");
-  return locateWheels(parseRequirements(readFileSync(requirementsPath, "utf8")), wheelDir);
+// wrangler runs the [build] command in a shell from the config's directory before it collects
+// the modules; its output goes to stderr here, so stdout keeps only the harness's own lines.
+function runBuild(config) {
+  if (!config.buildCommand) return;
+  const result = spawnSync(config.buildCommand, { cwd: config.projectRoot, shell: true, stdio: ["ignore", 2, 2] });
+  if (result.status !== 0) {
+    throw new Error(`the [build] command failed (${result.status ?? result.signal}): ${config.buildCommand}`);
+  }
+}
+
+function loadVendoredModules(args, config) {
+  return collectVendoredModules(args["python-modules"] ?? path.join(config.projectRoot, "python_modules"));
 }
 
 function plainResponse(target, status, text) {
@@ -109,9 +130,37 @@ function plainResponse(target, status, text) {
   target.end(text);
 }
 
+const METHOD_NOT_ALLOWED_BODY = JSON.stringify({
+  error: { code: "method_not_allowed", message: "this method cannot reach the worker" },
+});
+
+function methodNotAllowed(target) {
+  target.writeHead(405, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(METHOD_NOT_ALLOWED_BODY),
+    allow: ALLOWED_METHODS,
+    "cache-control": "no-store",
+  });
+  target.end(METHOD_NOT_ALLOWED_BODY);
+}
+
+// Node hands CONNECT to a `connect` listener with the raw socket (no listener: it drops the
+// connection); answer it like the other methods a Worker never receives, then close.
+function refuseConnect(_message, socket) {
+  socket.end(
+    "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\n" +
+      `content-length: ${Buffer.byteLength(METHOD_NOT_ALLOWED_BODY)}\r\nallow: ${ALLOWED_METHODS}\r\n` +
+      `cache-control: no-store\r\nconnection: close\r\n\r\n${METHOD_NOT_ALLOWED_BODY}`,
+  );
+}
+
 async function serveWorker(runtime, message, target) {
   if (Buffer.byteLength(message.url) > MAX_URL_BYTES) {
     plainResponse(target, 414, "URI Too Long");
+    return;
+  }
+  if (FORBIDDEN_METHODS.has(message.method)) {
+    methodNotAllowed(target);
     return;
   }
   const abort = new AbortController();
@@ -138,6 +187,7 @@ async function main() {
   const { values: args } = parseArgs({ options: OPTIONS, strict: true });
   const config = loadWorkerConfig(args.config, { main: args.worker });
   const release = requireMatchingPyodide(config.compatibilityDate);
+  if (!args["no-build"]) runBuild(config);
   const compatibilityFlags = pythonCompatibilityFlags(config.compatibilityDate, config.compatibilityFlags);
   const uploadSet = collectUploadSet({
     moduleRoot: config.moduleRoot,
@@ -145,7 +195,7 @@ async function main() {
     entryFile: config.main,
     userRules: config.rules,
   });
-  const wheelPaths = loadWheelPaths(args, config);
+  const vendoredModules = loadVendoredModules(args, config);
   const env = loadBindings(args, config);
 
   const registry = new WaitUntilRegistry();
@@ -159,7 +209,7 @@ async function main() {
   const snapshotDir = args["no-snapshot"]
     ? null
     : (args["snapshot-dir"] ?? path.join(config.projectRoot, ".cache", "pyodide-snapshots"));
-  const runtime = await bootPythonRuntime({ uploadSet, wheelPaths, env, compatibilityFlags, registry, snapshotDir });
+  const runtime = await bootPythonRuntime({ uploadSet, vendoredModules, env, compatibilityFlags, registry, snapshotDir });
   console.log(`cold-start ${JSON.stringify(runtime.coldStart)}`);
 
   let requestsServed = 0;
@@ -173,7 +223,7 @@ async function main() {
     boot_network_requests: runtime.bootNetworkRequests,
     loaded_packages: runtime.loadedPackages,
     upload_set: [uploadSet.main.name, ...uploadSet.modules.map((module) => module.name)],
-    vendored_wheels: wheelPaths.map((wheelPath) => path.basename(wheelPath)),
+    vendored_modules: vendoredModules.map((module) => module.name),
     compatibility_flags: compatibilityFlags,
     env_names: Object.keys(env).sort(),
     requests_served: requestsServed,
@@ -205,6 +255,8 @@ async function main() {
   };
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
+
+  server.on("connect", refuseConnect);
 
   server.once("error", (error) => {
     console.error(`pyodide-host: cannot listen on ${args.host}:${args.port}: ${error.message}`);

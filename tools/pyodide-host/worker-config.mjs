@@ -32,6 +32,7 @@ export function loadWorkerConfig(configPath, overrides = {}) {
     compatibilityFlags,
     vars: raw.vars ?? {},
     rules: raw.rules ?? [],
+    buildCommand: raw.build?.command,
   };
 }
 

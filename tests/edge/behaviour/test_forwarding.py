@@ -12,6 +12,7 @@ from tests.data.tokens import load_corpus
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.lab import Lab, Received
 from tests.edge.support.origin_server import EDGE_KEY_ID, EDGE_SECRET
+from tests.edge.support.raw_http import request_bytes, send_raw
 
 CUSTOMER = next(token for token in load_corpus().valid if token.name == "es256")
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -76,6 +77,47 @@ def test_hop_by_hop_headers_are_not_forwarded(
     forwarded = lab.received(path)[-1]
     assert not forwarded.header_names() & {"keep-alive", "upgrade", "proxy-authorization", "te"}
     assert forwarded.header("x-kept") == "yes"
+
+
+def test_headers_named_by_connection_are_not_forwarded(
+    corpus_edge: EdgeUnderTest, lab: Lab, unique: str
+) -> None:
+    path = f"/echo/{unique}"
+    request = request_bytes(
+        "GET",
+        path,
+        ("Connection", "keep-alive, X-Hop-Secret"),
+        ("X-Hop-Secret", "only-for-the-first-hop"),
+        ("X-Kept", "yes"),
+    )
+
+    response = send_raw(corpus_edge.url, request)
+
+    assert response.status == 200
+    forwarded = lab.received(path)[-1]
+    assert forwarded.header("x-hop-secret") is None
+    assert forwarded.header("x-kept") == "yes"
+
+
+def test_a_chunked_request_body_is_forwarded_whole(
+    corpus_edge: EdgeUnderTest, lab: Lab, unique: str
+) -> None:
+    # No Content-Length: the body's size is only known once it has been read.
+    path = f"/auth/{unique}"
+    body = b'{"email": "chunked@example.com"}'
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    request = request_bytes(
+        "POST",
+        path,
+        ("Content-Type", "application/json"),
+        ("Transfer-Encoding", "chunked"),
+        body=chunked,
+    )
+
+    response = send_raw(corpus_edge.url, request)
+
+    assert response.status == 200
+    assert lab.received(path)[-1].body == body
 
 
 def test_the_assertion_names_the_authenticated_caller_and_binds_method_and_target(

@@ -138,3 +138,43 @@ def test_in_production_mode_without_geolocation_orders_are_refused_as_unknown(
 
     assert response.status_code == 451
     assert _refusal(response.json())[2:] == ("orders-unknown-location", "XX")
+
+
+def test_in_production_mode_the_runtimes_geolocation_refuses_and_a_forged_header_cannot_help(
+    lab_edge: EdgeUnderTest, lab: Lab, unique: str
+) -> None:
+    path = f"/echo/{unique}"
+    located = lab_edge.launcher.geolocated("KP")
+    response = lab_edge.client.get(path, headers={**(located or {}), "CF-IPCountry": "DE"})
+
+    if located is None:
+        # No geolocation of its own (the CPython edge): no country, and the forged one is ignored.
+        assert response.status_code == 200
+        assert len(lab.received(path)) == 1
+    else:
+        assert response.status_code == 451
+        assert _refusal(response.json()) == (
+            "unavailable_for_legal_reasons",
+            "outpost-demo",
+            "embargoed-countries",
+            "KP",
+        )
+        assert lab.received(path) == []
+
+
+def test_in_production_mode_the_runtimes_geolocation_admits_and_a_forged_header_cannot_refuse(
+    lab_edge: EdgeUnderTest, lab: Lab, unique: str
+) -> None:
+    path = f"/api/orders/{unique}"
+    located = lab_edge.launcher.geolocated("DE")
+    headers = {**(located or {}), "CF-IPCountry": "KP"}
+    headers["Authorization"] = f"Bearer {mint('alice', 'customer')}"
+    response = lab_edge.client.post(path, json=ORDER, headers=headers)
+
+    if located is None:
+        assert response.status_code == 451
+        assert _refusal(response.json())[2:] == ("orders-unknown-location", "XX")
+    else:
+        assert response.status_code == 200
+        assert len(lab.received(path)) == 1
+        assert lab.received(path)[0].header("x-harness-cf-country") is None

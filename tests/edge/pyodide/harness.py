@@ -8,6 +8,7 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ SERVE_SCRIPT = PROJECT_ROOT / "tools" / "pyodide-host" / "serve.mjs"
 WRANGLER_TOML = PROJECT_ROOT / "wrangler.toml"
 PYODIDE_PACKAGE = PROJECT_ROOT / "node_modules" / "pyodide" / "package.json"
 WHEEL_DIR = PROJECT_ROOT / ".cache" / "pyodide-wheels"
+BUILD_SCRIPT = PROJECT_ROOT / "tools" / "build_worker.py"
 # A cold Pyodide boot takes seconds; a loaded CI machine can take many more.
 READY_TIMEOUT_SECONDS = 120.0
 
@@ -46,7 +48,31 @@ def node_executable() -> str:
         hint = FileNotFoundError("run `sh tools/pyodide-host/fetch-wheels.sh`")
         service_missing("pyodide-wheels", str(WHEEL_DIR), hint)
     assert node is not None
+    build_worker_once()
     return node
+
+
+_built = threading.Lock()
+_build_done: list[bool] = []
+
+
+def build_worker_once() -> None:
+    """Lays the worker out as wrangler uploads it (tools/build_worker.py, wrangler.toml's [build]
+    command), once per test session; the harnesses then start with --no-build, so several can
+    boot side by side from the same tree."""
+    with _built:
+        if _build_done:
+            return
+        completed = subprocess.run(  # noqa: S603 - our own script
+            [sys.executable, str(BUILD_SCRIPT)],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            pytest.fail(f"building the worker failed: {completed.stderr}", pytrace=False)
+        _build_done.append(True)
 
 
 @dataclass
@@ -111,7 +137,7 @@ def harness_command(
     port: int = 0,
     snapshot: bool = True,
 ) -> list[str]:
-    command = [node_executable(), str(SERVE_SCRIPT), "--config", str(WRANGLER_TOML)]
+    command = [node_executable(), str(SERVE_SCRIPT), "--config", str(WRANGLER_TOML), "--no-build"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     if worker is not None:
         command += ["--worker", str(worker)]

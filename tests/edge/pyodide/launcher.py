@@ -26,6 +26,10 @@ def harness_bindings(env: Mapping[str, str]) -> tuple[dict[str, str], dict[str, 
 class PyodideLauncher:
     name = "pyodide"
 
+    def geolocated(self, country: str) -> dict[str, str]:
+        # The harness's stand-in for Cloudflare's IP geolocation; stripped before the worker.
+        return {"X-Harness-Cf-Country": country}
+
     @contextlib.contextmanager
     def start(self, env: Mapping[str, str]) -> Iterator[str]:
         variables, secrets = harness_bindings(env)

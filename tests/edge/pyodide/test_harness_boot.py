@@ -50,19 +50,29 @@ def test_the_entry_is_uploaded_under_its_basename(boot_report: dict[str, Any]) -
     assert boot_report["upload_set"][0] == "probe_worker.py"
 
 
-def test_only_edge_and_shared_modules_are_uploaded_besides_the_entry(
+def test_only_the_built_edge_and_shared_modules_are_loaded_besides_the_entry(
     boot_report: dict[str, Any],
 ) -> None:
+    # The probe replaces the entry; the built tree's own entry (worker.py) stays a plain module.
     modules = boot_report["upload_set"][1:]
 
     assert "shared/__init__.py" in modules
-    assert "shared/errors.py" in modules
-    assert all(name.startswith(("edge/", "shared/")) for name in modules), modules
+    assert "shared/policies/geofence.json" in modules
+    assert "edge/runtime/pyodide.py" in modules
+    assert all(name.startswith(("edge/", "shared/")) or name == "worker.py" for name in modules)
     assert "edge/requirements.txt" not in modules
+    assert "edge/runtime/cpython.py" not in modules
+    assert "edge/runtime/pyodide_host.py" not in modules
 
 
-def test_the_vendored_sdk_comes_from_the_pinned_wheel(boot_report: dict[str, Any]) -> None:
-    assert boot_report["vendored_wheels"] == ["workers_runtime_sdk-1.9.5-py3-none-any.whl"]
+def test_the_vendored_sdk_comes_from_python_modules_unpacked_from_the_pinned_wheel(
+    boot_report: dict[str, Any],
+) -> None:
+    vendored = boot_report["vendored_modules"]
+
+    assert "workers/__init__.py" in vendored
+    assert "workers_runtime_sdk-1.9.5.dist-info/METADATA" in vendored
+    assert not any(name.endswith(".pyc") for name in vendored)
 
 
 def test_compatibility_flags_follow_the_compatibility_date(boot_report: dict[str, Any]) -> None:

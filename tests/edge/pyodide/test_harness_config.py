@@ -1,5 +1,5 @@
 """How the harness reads configuration like wrangler does: module rules and the upload set,
-.dev.vars, --var, requirement pins."""
+.dev.vars, --var; what reaches the worker of an incoming request."""
 
 from __future__ import annotations
 
@@ -127,15 +127,52 @@ def test_a_missing_secret_is_an_error_naming_it() -> None:
     assert "EDGE_ASSERTION_SECRET" in result["env"]["error"]
 
 
-def test_requirements_must_be_pinned() -> None:
-    pinned = "a-b==1.0 \\\n    --hash=sha256:00\n# comment\n"
+def test_the_upload_set_is_the_built_tree_with_the_entry_under_its_basename() -> None:
+    # The wrangler.toml layout: main inside base_dir, one Data rule for JSON.
     result = evaluate(
-        "wheels.mjs",
+        "upload-set.mjs",
         {
-            "pinned": f"m.parseRequirements({json.dumps(pinned)})",
-            "unpinned": 'm.parseRequirements("requests>=2")',
+            "set": "m.collectUploadSet({moduleRoot: 'build/worker', configPath: 'wrangler.toml',"
+            " entryFile: 'build/worker/worker.py',"
+            " userRules: [{type: 'Data', globs: ['**/*.json']}]})",
+        },
+    )
+    upload = result["set"]["value"]
+    names = {module["name"] for module in upload["modules"]}
+
+    assert upload["main"]["name"] == "worker.py"
+    assert "worker.py" not in names
+    assert {"edge/routes.json", "shared/policies/geofence.json", "edge/pipeline.py"} <= names
+    assert all(name.startswith(("edge/", "shared/")) for name in names)
+
+
+def test_hop_by_hop_headers_and_those_connection_names_never_reach_the_worker() -> None:
+    raw = ["Connection", "close, X-Drop-Me", "X-Drop-Me", "1", "Keep-Alive", "5", "X-Keep", "2"]
+    result = evaluate(
+        "incoming-request.mjs",
+        {"headers": f"[...m.toHeaders({json.dumps(raw)})]"},
+    )
+
+    assert result["headers"]["value"] == [["x-keep", "2"]]
+
+
+def test_request_cf_is_simulated_only_by_harness_headers_which_the_worker_never_sees() -> None:
+    raw = ["CF-IPCountry", "KP", "X-Harness-Cf-Country", "de", "X-Harness-Cf-Continent", "EU"]
+    forged_only = ["CF-IPCountry", "KP", "CF-IPContinent", "AS"]
+    result = evaluate(
+        "incoming-request.mjs",
+        {
+            "cf": f"m.buildCf({json.dumps(raw)}, '1.1')",
+            "forged": f"m.buildCf({json.dumps(forged_only)}, '1.1')",
+            "headers": f"[...m.toHeaders({json.dumps(raw)})]",
         },
     )
 
-    assert result["pinned"]["value"] == [{"name": "a-b", "version": "1.0"}]
-    assert "pin every package" in result["unpinned"]["error"]
+    assert result["cf"]["value"] == {
+        "httpProtocol": "HTTP/1.1",
+        "country": "DE",
+        "continent": "EU",
+        "isEUCountry": "1",
+    }
+    assert result["forged"]["value"] == {"httpProtocol": "HTTP/1.1"}
+    assert result["headers"]["value"] == [["cf-ipcountry", "KP"]]

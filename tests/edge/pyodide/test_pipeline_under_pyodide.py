@@ -2,7 +2,7 @@
 a scripted origin: the country from request.cf, the cache in caches.default (and Cloudflare's
 purge reaching it), background refreshes through ctx.waitUntil, bodies that fetch decodes or
 that are binary. The shared behaviour suite (tests/edge/behaviour) runs the rest under Pyodide
-with OUTPOST_EDGE_RUNTIMES=pyodide."""
+too (OUTPOST_EDGE_RUNTIMES defaults to cpython,pyodide)."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def unique() -> str:
 
 
 def test_in_production_the_country_comes_from_request_cf(edge: httpx.Client, unique: str) -> None:
-    # The harness fills request.cf from CF-IPCountry, standing in for Cloudflare's geolocation.
-    refused = edge.get(f"/c/{unique}", headers={"CF-IPCountry": "KP"})
+    # X-Harness-Cf-Country stands in for Cloudflare's IP geolocation; CF-IPCountry is forged.
+    refused = edge.get(f"/c/{unique}", headers={"X-Harness-Cf-Country": "KP", "CF-IPCountry": "DE"})
 
     assert refused.status_code == 451
     assert refused.json()["error"]["code"] == "unavailable_for_legal_reasons"

