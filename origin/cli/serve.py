@@ -30,8 +30,13 @@ def register(verbs: Any) -> None:
 
     dev = verbs.add_parser(
         "dev",
+        # template:demo-begin
         help="run the app locally: migrate, seed, serve the origin with the edge in front",
         description="Run the app on this machine: migrate and seed the database, create a "
+        # template:demo-end
+        # template:no-demo: help="run the app locally: migrate, serve origin and edge in front",
+        # template:no-demo: description="Run the app on this machine: migrate the database, "
+        # template:no-demo: "create a "
         "development signing key if there is none, start the origin and the edge (CPython, "
         "local mode) in front of it, print their URLs. Ctrl-C stops everything.",
     )
@@ -73,6 +78,8 @@ def hypercorn_config(settings: Settings) -> Any:
 def run_origin(args: argparse.Namespace) -> int:
     from hypercorn.run import run
 
+    from origin.cli.workers import serve_workers
+
     settings = settings_from(args)
     if not asyncio.run(_database_ready(settings)):
         return 1
@@ -80,20 +87,23 @@ def run_origin(args: argparse.Namespace) -> int:
     print(f"origin: serving on http://{_bracket_ipv6(settings.host)}:{settings.port}", flush=True)
     config = hypercorn_config(settings)
     config.application_path = ASGI_APP_PATH
-    # Hypercorn runs in this process for one worker (0) and spawns processes beyond that.
-    config.workers = 0 if settings.workers == 1 else settings.workers
-    return run(config)
+    if settings.workers == 1:
+        config.workers = 0  # Hypercorn serves in this process
+        return run(config)
+    config.workers = settings.workers
+    return serve_workers(config, settings.workers)
 
 
 def run_dev(args: argparse.Namespace) -> int:
-    from origin.cli.database import seed_database
+    from origin.cli.database import seed_database  # template:demo
     from origin.db.migrate import upgrade
     from origin.identity.keyring_file import ensure_dev_keyring
 
     settings = settings_from(args)
     asyncio.run(upgrade(settings.database_url))
-    inserted = asyncio.run(seed_database(settings.database_url))
-    print(f"dev: database migrated, {inserted} demo products added")
+    inserted = asyncio.run(seed_database(settings.database_url))  # template:demo
+    print(f"dev: database migrated, {inserted} demo products added")  # template:demo
+    # template:no-demo: print("dev: database migrated")
     created = ensure_dev_keyring(settings)
     if created is not None:
         print(f"dev: created a development signing key in {created}")
@@ -120,7 +130,10 @@ async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
     print(
         f"dev: edge    {edge_url}   (local mode: CF-IPCountry sets your country)\n"
         f"dev: origin  {origin_url}\n"
+        # template:demo-begin
         f"dev: try     curl {edge_url}/api/products/1  (twice: X-Cache MISS, then HIT)\n"
+        # template:demo-end
+        # template:no-demo: f"dev: try     curl {edge_url}/api/hello\n"
         f'dev: token   curl -H "Authorization: Bearer $(.venv/bin/outpost token --sub alice)" '
         f"{edge_url}/auth/me\n"
         f"dev: API     {origin_url}/openapi.json\n"

@@ -67,11 +67,14 @@ class RequestContextMiddleware:
 
         started = perf_counter()
         request_id_header = traceparent_header = None
+        body_unread = False
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id_header = value.decode("latin-1")
             elif name == b"traceparent":
                 traceparent_header = value.decode("latin-1")
+            elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                body_unread = True
         request_id, trace = identify_request(request_id_header, traceparent_header, token_hex)
         traceparent = trace.header()
         state = scope.get("state")
@@ -86,6 +89,13 @@ class RequestContextMiddleware:
 
         status = 0
         finished = 0.0
+
+        async def receive_tracking_body() -> Message:
+            nonlocal body_unread
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                body_unread = False
+            return message
 
         async def send_with_context(message: Message) -> None:
             nonlocal status, finished
@@ -103,13 +113,17 @@ class RequestContextMiddleware:
                 if type(headers) is not list:
                     headers = message["headers"] = list(headers or ())
                 headers += (id_header, trace_header, (b"server-timing", timing_value.encode()))
+                if body_unread and not any(name == b"connection" for name, _ in headers):
+                    # Answered before reading the body (401, 429, 451...): the unread bytes
+                    # would be taken for the next request, so this connection cannot be reused.
+                    headers.append((b"connection", b"close"))
             elif kind == "http.response.body" and not message.get("more_body", False):
                 finished = perf_counter()
             await send(message)
 
         token = bind_request_id(request_id)
         try:
-            await self.app(scope, receive, send_with_context)
+            await self.app(scope, receive_tracking_body, send_with_context)
         except Exception:
             if status == 0:
                 logger.exception("unhandled error", extra={"request_id": request_id})

@@ -31,6 +31,7 @@ async def test_an_embargoed_country_is_refused_everything_but_health_checks(
     assert health.status_code == 200
 
 
+# template:demo-begin
 async def test_orders_come_from_where_the_shop_ships(
     client: httpx.AsyncClient, caller: Caller
 ) -> None:
@@ -44,6 +45,8 @@ async def test_orders_come_from_where_the_shop_ships(
     assert refused.json()["error"]["rule"] == "orders-outside-shipping-area"
 
 
+# template:demo-end
+# template:demo-begin
 async def test_a_request_nobody_vouched_for_may_browse_but_not_order(
     client: httpx.AsyncClient, caller: Caller
 ) -> None:
@@ -58,6 +61,7 @@ async def test_a_request_nobody_vouched_for_may_browse_but_not_order(
     assert refused.json()["error"]["country"] == "XX"
 
 
+# template:demo-end
 async def test_a_clients_own_country_header_changes_nothing(
     client: httpx.AsyncClient, caller: Caller
 ) -> None:
@@ -69,6 +73,7 @@ async def test_a_clients_own_country_header_changes_nothing(
     assert refused.json()["error"]["country"] == "XX"
 
 
+# template:demo-begin
 async def test_a_deployment_may_replace_the_policy(
     app_client: AppClient, seeded_url: str, caller: Caller
 ) -> None:
@@ -81,6 +86,7 @@ async def test_a_deployment_may_replace_the_policy(
     assert placed.status_code == 201
 
 
+# template:demo-end
 def test_a_policy_that_cannot_work_stops_the_origin_at_start() -> None:
     with pytest.raises(SettingsError, match="OUTPOST_GEOFENCE_POLICY"):
         Settings.from_mapping({"OUTPOST_GEOFENCE_POLICY": '{"policy": "x", "rules": "all"}'})

@@ -411,3 +411,37 @@ async def test_routes_under_a_plain_router_report_their_template() -> None:
 
 async def item_by_name(request: Request) -> PlainTextResponse:
     return PlainTextResponse(request.path_params["name"])
+
+
+async def early_answer(scope: Scope, receive: Receive, send: Send) -> None:
+    """Refuses without reading the body, as a 401, 429 or 451 does."""
+    await JSONResponse({"error": {"code": "nope", "message": "no"}}, status_code=451)(
+        scope, receive, send
+    )
+
+
+async def reads_then_answers(scope: Scope, receive: Receive, send: Send) -> None:
+    body = await Request(scope, receive).body()
+    await JSONResponse({"length": len(body)})(scope, receive, send)
+
+
+@pytest.mark.anyio
+async def test_an_answer_before_the_body_was_read_closes_the_connection_cleanly() -> None:
+    app = RequestContextMiddleware(early_answer, access_log=False)
+    async with hypercorn_serving(app) as (host, port):
+        async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
+            responses = [await client.post("/", content=b"x" * 5000) for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [451, 451, 451]
+    assert all(r.headers["connection"] == "close" for r in responses)
+
+
+@pytest.mark.anyio
+async def test_a_connection_whose_body_was_read_stays_open() -> None:
+    app = RequestContextMiddleware(reads_then_answers, access_log=False)
+    async with hypercorn_serving(app) as (host, port):
+        async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
+            responses = [await client.post("/", content=b"x" * 5000) for _ in range(3)]
+
+    assert [r.json() for r in responses] == [{"length": 5000}] * 3
+    assert all("close" not in r.headers.get("connection", "") for r in responses)
