@@ -428,9 +428,11 @@ async def reads_then_answers(scope: Scope, receive: Receive, send: Send) -> None
 @pytest.mark.anyio
 async def test_an_answer_before_the_body_was_read_closes_the_connection_cleanly() -> None:
     app = RequestContextMiddleware(early_answer, access_log=False)
-    async with hypercorn_serving(app) as (host, port):
-        async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
-            responses = [await client.post("/", content=b"x" * 5000) for _ in range(3)]
+    async with (
+        hypercorn_serving(app) as (host, port),
+        httpx.AsyncClient(base_url=f"http://{host}:{port}") as client,
+    ):
+        responses = [await client.post("/", content=b"x" * 5000) for _ in range(3)]
 
     assert [r.status_code for r in responses] == [451, 451, 451]
     assert all(r.headers["connection"] == "close" for r in responses)
@@ -439,9 +441,11 @@ async def test_an_answer_before_the_body_was_read_closes_the_connection_cleanly(
 @pytest.mark.anyio
 async def test_a_connection_whose_body_was_read_stays_open() -> None:
     app = RequestContextMiddleware(reads_then_answers, access_log=False)
-    async with hypercorn_serving(app) as (host, port):
-        async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
-            responses = [await client.post("/", content=b"x" * 5000) for _ in range(3)]
+    async with (
+        hypercorn_serving(app) as (host, port),
+        httpx.AsyncClient(base_url=f"http://{host}:{port}") as client,
+    ):
+        responses = [await client.post("/", content=b"x" * 5000) for _ in range(3)]
 
     assert [r.json() for r in responses] == [{"length": 5000}] * 3
     assert all("close" not in r.headers.get("connection", "") for r in responses)
