@@ -23,7 +23,7 @@ from edge.ports import (
     UpstreamResponse,
     UpstreamTimeout,
 )
-from shared.assertion import ASSERTION_HEADER, sign_assertion
+from shared.assertion import ASSERTION_HEADER, sign_assertion, valid_address
 
 HOP_BY_HOP = frozenset(
     {
@@ -151,6 +151,7 @@ class Forwarder:
             country=location.country if location else None,
             issued_at=int(self._clock.now()),
             nonce=self._random.token(16),
+            client=valid_address(context.request.client),
         )
 
 

@@ -46,6 +46,9 @@ class EdgeRequest:
     target: str
     headers: Headers
     body: bytes = b""
+    client: str | None = None
+    """The address the client connected from, when the runtime knows it (never a header the
+    client controls); the assertion carries it so the origin can rate limit per client."""
 
 
 @dataclass(slots=True)

@@ -31,6 +31,7 @@ from edge.runtime.pyodide import (
     request_scope,
 )
 from edge.runtime.workers_mapping import location_from_cf, target_of_url
+from shared.assertion import valid_address
 from shared.errors import error_body
 from shared.geofence import Location, location_of_country
 
@@ -94,7 +95,9 @@ async def edge_request(js_request: Any, max_body_bytes: int) -> EdgeRequest:
     if method not in _NO_REQUEST_BODY:
         # Read at most one byte past the limit: enough for the pipeline to refuse it (413).
         body = await read_body(js_request, max_body_bytes)
-    return EdgeRequest(method, target_of_url(str(js_request.url)), headers, body)
+    # Cloudflare sets CF-Connecting-IP itself, replacing whatever the client sent.
+    client = valid_address(headers.get("cf-connecting-ip"))
+    return EdgeRequest(method, target_of_url(str(js_request.url)), headers, body, client)
 
 
 def js_response(response: EdgeResponse, method: str) -> Any:

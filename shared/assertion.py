@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import math
 import re
@@ -92,6 +93,17 @@ class Assertion:
     def replay_ttl_seconds(self, now: float) -> int:
         """Whole seconds (at least 1) to remember the nonce, e.g. for Redis ``SET NX EX``."""
         return max(1, math.ceil(self.nonce_expires_at - now))
+
+
+def valid_address(value: str | None) -> str | None:
+    """``value`` as an IP address the assertion can carry, or None when it is not one."""
+    if value is None:
+        return None
+    try:
+        address = str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+    return address if _CLIENT.fullmatch(address) else None
 
 
 def sign_assertion(

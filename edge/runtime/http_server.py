@@ -54,10 +54,12 @@ class EdgeHttpProtocol(asyncio.Protocol):
         self._busy = False
         self._continue_sent = False
         self._timer: asyncio.TimerHandle | None = None
+        self._peer: str | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._peer = client_address(transport.get_extra_info("peername"))
         self._server.connections.add(self)
         self._start_timer()
 
@@ -128,7 +130,7 @@ class EdgeHttpProtocol(asyncio.Protocol):
         body, body_end, framing_ok = self._body(headers, end + 4)
         del self._buffer[:body_end]
         keep_alive = _keep_alive(minor, headers) and framing_ok
-        return EdgeRequest(method, target, headers, body), not keep_alive
+        return EdgeRequest(method, target, headers, body, self._peer), not keep_alive
 
     def _body(self, headers: Headers, start: int) -> tuple[bytes, int, bool]:
         """``(body, end of the request in the buffer, framing understood)``.
@@ -272,3 +274,10 @@ def _encode(response: EdgeResponse, method: str, close: bool) -> bytes:
         lines.append("connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     return head + response.body if has_body else head
+
+
+def client_address(peername: object) -> str | None:
+    """The peer's IP address from ``peername`` (a (host, port, ...) tuple for TCP sockets)."""
+    if isinstance(peername, tuple) and peername and isinstance(peername[0], str):
+        return peername[0]
+    return None

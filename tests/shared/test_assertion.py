@@ -17,6 +17,7 @@ from shared.assertion import (
     AssertionInvalid,
     path_digest,
     sign_assertion,
+    valid_address,
     verify_assertion,
 )
 from shared.b64 import b64url_encode
@@ -64,6 +65,21 @@ def refusal(header: Any, **changes: Any) -> AssertionErrorReason:
 @pytest.mark.parametrize("client", ["203.0.113.7", "2001:db8::1", None])
 def test_the_clients_address_travels_signed(client: str | None) -> None:
     assert verify(sign(client=client)).client == client
+
+
+@pytest.mark.parametrize(
+    ("raw", "address"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        (" 2001:DB8::1 ", "2001:db8::1"),
+        ("localhost", None),
+        ("1.2.3.4, 5.6.7.8", None),
+        ("fe80::1%eth0", None),
+        (None, None),
+    ],
+)
+def test_only_real_addresses_are_carried(raw: str | None, address: str | None) -> None:
+    assert valid_address(raw) == address
 
 
 @pytest.mark.parametrize("client", ["", "localhost", "1.2.3.4; DROP", "x" * 46])

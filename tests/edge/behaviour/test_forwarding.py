@@ -126,7 +126,11 @@ def test_the_assertion_names_the_authenticated_caller_and_binds_method_and_targe
     path = f"/api/orders/{unique}"
     corpus_edge.client.get(
         f"{path}?b=2&a=1",
-        headers={"Authorization": f"Bearer {CUSTOMER.token}", "CF-IPCountry": "FR"},
+        headers={
+            "Authorization": f"Bearer {CUSTOMER.token}",
+            "CF-IPCountry": "FR",
+            "X-Forwarded-For": "198.51.100.9",  # a client's claim: never the address
+        },
     )
 
     forwarded = lab.received(path)[-1]
@@ -137,6 +141,7 @@ def test_the_assertion_names_the_authenticated_caller_and_binds_method_and_targe
         "FR",
     )
     assert forwarded.header("authorization") == f"Bearer {CUSTOMER.token}"
+    assert assertion.client == "127.0.0.1", "the address the client connected from"
     with pytest.raises(AssertionInvalid, match="path_mismatch"):
         verify_assertion(
             forwarded.header(ASSERTION_HEADER.lower()) or "",
