@@ -39,7 +39,7 @@ def free_port() -> int:
         return port
 
 
-def outpost(*args: str) -> list[str]:
+def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "origin.cli", *args]
 
 
@@ -144,11 +144,11 @@ def main() -> int:
             "EDGE_MODE": "local",
         }
         for step in (("db", "upgrade"), ("db", "seed")):
-            subprocess.run(outpost(*step), env=env, cwd=ROOT, check=True)  # noqa: S603
-        origin = outpost("origin", "--port", str(origin_port))
+            subprocess.run(cli_command(*step), env=env, cwd=ROOT, check=True)  # noqa: S603
+        origin = cli_command("origin", "--port", str(origin_port))
         origin_url = f"http://127.0.0.1:{origin_port}"
-        edge = outpost("edge", "--port", str(edge_port), "--origin", origin_url)
-        httpx_edge = outpost("edge", "--port", str(httpx_port), "--origin", origin_url)
+        edge = cli_command("edge", "--port", str(edge_port), "--origin", origin_url)
+        httpx_edge = cli_command("edge", "--port", str(httpx_port), "--origin", origin_url)
         httpx_env = {**env, "EDGE_UPSTREAM_CLIENT": "httpx"}
         with (
             serving(origin, env, origin_port),

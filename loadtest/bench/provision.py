@@ -19,7 +19,7 @@ class ProvisionFailed(RuntimeError):
     pass
 
 
-def outpost(*arguments: str) -> str:
+def run_cli(*arguments: str) -> str:
     """Run one ``outpost`` verb here; what it printed, or :class:`ProvisionFailed`."""
     from origin.cli import main
 
@@ -34,13 +34,13 @@ def outpost(*arguments: str) -> str:
 
 
 def provision(subjects: Sequence[str]) -> dict[str, str]:
-    outpost("db", "upgrade")
-    outpost("db", "seed")
-    outpost("keys", "generate")
+    run_cli("db", "upgrade")
+    run_cli("db", "seed")
+    run_cli("keys", "generate")
     tokens = {}
     for subject in subjects:
         name, _, role = subject.partition(":")
-        tokens[name] = outpost("token", "--sub", name, *(("--role", role) if role else ()))
+        tokens[name] = run_cli("token", "--sub", name, *(("--role", role) if role else ()))
     return tokens
 
 

@@ -1,4 +1,5 @@
-"""``outpost db upgrade`` and ``outpost db seed``."""
+"""``outpost db upgrade`` and ``outpost db seed``."""  # template:demo
+# template:no-demo: """``outpost db upgrade``."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ def register(verbs: Any) -> None:
     )
     upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
     upgrade.set_defaults(handler=run_upgrade)
+    # template:demo-begin
     seed = actions.add_parser(
         "seed",
         help="load the demo data (idempotent)",
         description="Load the demo catalog; running it again changes nothing.",
     )
     seed.set_defaults(handler=run_seed)
+    # template:demo-end
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
@@ -45,6 +48,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+# template:demo-begin
 def run_seed(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     inserted = asyncio.run(seed_database(settings.database_url))
@@ -65,6 +69,7 @@ async def seed_database(database_url: str) -> int:
         await engine.dispose()
 
 
+# template:demo-end
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     from sqlalchemy.engine import make_url

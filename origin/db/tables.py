@@ -13,7 +13,8 @@ from sqlalchemy import MetaData
 
 from origin.db.metadata import metadata
 
-TABLE_MODULES: tuple[str, ...] = ("origin.demo.models", "origin.identity.models")
+TABLE_MODULES: tuple[str, ...] = ("origin.demo.models", "origin.identity.models")  # template:demo
+# template:no-demo: TABLE_MODULES: tuple[str, ...] = ("origin.identity.models",)
 
 
 def load_tables() -> MetaData:

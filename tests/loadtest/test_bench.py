@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from loadtest.bench.plan import SCENARIOS
-from origin.cli import main as outpost
+from origin.cli import main as run_cli
 from tests.loadtest.running_stack import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,7 +165,7 @@ def test_unusable_options_stop_the_bench_before_it_starts_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], complaint: str
 ) -> None:
     out = tmp_path / "report"
-    assert outpost(["bench", "--out", str(out), *arguments]) == 2
+    assert run_cli(["bench", "--out", str(out), *arguments]) == 2
     assert complaint in capsys.readouterr().err
     assert not out.exists()
 

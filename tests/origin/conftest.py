@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from origin.app import create_app
-from origin.cli.database import seed_database
+from origin.cli.database import seed_database  # template:demo
 from origin.principals import Vouched, vouch
 from origin.settings import Settings
 from shared.principal import Principal
@@ -53,12 +53,19 @@ def caller() -> Caller:
     return Caller()
 
 
+# template:demo-begin
 @pytest.fixture
 async def seeded_url(migrated_url: str) -> str:
     await seed_database(migrated_url)
     return migrated_url
 
 
+# template:demo-end
+# template:no-demo: @pytest.fixture
+# template:no-demo: def seeded_url(migrated_url: str) -> str:
+# template:no-demo:     return migrated_url  # an app without the demo has no data to load
+# template:no-demo:
+# template:no-demo:
 AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 

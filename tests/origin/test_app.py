@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from openapi_spec_validator import validate
+from openapi_spec_validator import validate  # template:demo
 
-from tests.origin.conftest import AppClient, Caller
+from tests.origin.conftest import AppClient, Caller  # template:demo
 
 pytestmark = pytest.mark.anyio
 
@@ -18,6 +18,7 @@ async def test_an_unknown_route_is_a_json_404(client: httpx.AsyncClient) -> None
     assert response.json() == {"error": {"code": "not_found", "message": "Not Found"}}
 
 
+# template:demo-begin
 async def test_a_wrong_method_is_405_naming_the_allowed_ones(client: httpx.AsyncClient) -> None:
     response = await client.put("/api/products")
 
@@ -78,15 +79,6 @@ async def test_a_body_over_the_limit_is_413(
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
-async def test_every_response_carries_a_request_id_and_server_timing(
-    client: httpx.AsyncClient,
-) -> None:
-    response = await client.get("/api/products/1", headers={"X-Request-ID": "req-abc-123"})
-
-    assert response.headers["x-request-id"] == "req-abc-123"
-    assert response.headers["server-timing"].startswith("app;dur=")
-
-
 async def test_the_openapi_document_describes_every_api_route(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
 
@@ -125,3 +117,15 @@ async def test_metrics_count_requests_by_route_template_and_cache_results(
     assert 'outpost_cache_requests_total{result="hit"} 1' in metrics
     assert 'outpost_cache_requests_total{result="miss"} 2' in metrics
     assert "/api/products/1" not in metrics.replace("{product_id}", "")
+
+
+# template:demo-end
+async def test_every_response_carries_a_request_id_and_server_timing(
+    client: httpx.AsyncClient,
+) -> None:
+    path = "/api/products/1"  # template:demo
+    # template:no-demo: path = "/api/hello"
+    response = await client.get(path, headers={"X-Request-ID": "req-abc-123"})
+
+    assert response.headers["x-request-id"] == "req-abc-123"
+    assert response.headers["server-timing"].startswith("app;dur=")

@@ -32,7 +32,8 @@ async def test_readyz_is_503_naming_a_redis_that_does_not_answer(
     async with app_client(seeded_url, redis_url=closed_port_url("redis")) as client:
         ready = await client.get("/readyz")
         alive = await client.get("/healthz")
-        product = await client.get("/api/products/1")
+        product = await client.get("/api/products/1")  # template:demo
+        # template:no-demo: product = await client.get("/api/hello")
 
     assert ready.status_code == 503
     assert ready.json()["error"]["code"] == "not_ready"

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from origin.db import begin_write, create_engine, session_factory, write_transaction
 from origin.db.types import UTCDateTime
-from origin.demo.models import Product
+from origin.demo.models import Product  # template:demo
 
 pytestmark = pytest.mark.anyio
 
@@ -150,13 +150,18 @@ async def test_plain_database_urls_get_the_async_driver(database_url: str) -> No
 async def test_objects_stay_readable_after_their_session_commits(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    # template:no-demo: from origin.identity.models import UserAccount
     async with sessions() as session:
-        product = Product(sku="MUG-1", name="Mug", category="mugs", price_cents=900, stock=3)
-        session.add(product)
+        # template:demo-begin
+        row = Product(sku="MUG-1", name="Mug", category="mugs", price_cents=900, stock=3)
+        # template:demo-end
+        # template:no-demo: row = UserAccount(subject="s", email="a@example.com", password_hash="x")
+        session.add(row)
         await session.commit()
 
     # An expired attribute would need a lazy reload, which async sessions cannot do implicitly.
-    assert (product.id, product.name, product.version) == (1, "Mug", 1)
+    assert (row.id, row.name, row.version) == (1, "Mug", 1)  # template:demo
+    # template:no-demo: assert (row.id, row.email) == (1, "a@example.com")
 
 
 async def test_timestamps_come_back_as_the_same_aware_utc_instant(database_url: str) -> None:

@@ -3,7 +3,7 @@
 Written by hand to match origin/identity/models.py (checked by the schema test).
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0001  # template:demo
 Create Date: 2025-01-02
 """
 
@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0001"  # template:demo
+# template:no-demo: down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
