@@ -24,7 +24,6 @@ import argparse
 import os
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +69,14 @@ def cpu_per_request(harness: HarnessProcess, request: dict[str, Any], count: int
 
 
 def upload_bytes(harness: HarnessProcess) -> tuple[int, int, int]:
-    """(project modules, vendored packages unpacked, files) of the worker's upload set."""
+    """(project modules, vendored packages, files) of what wrangler uploads: the built worker
+    directory and python_modules/, as the harness loaded them."""
     report = httpx.get(f"{harness.base_url}/__harness/stats", timeout=30.0).json()
-    names = report["upload_set"]
-    own = (ROOT / "edge" / "worker.py").stat().st_size
-    own += sum((ROOT / name).stat().st_size for name in names[1:])
-    vendored = 0
-    files = len(names)
-    for wheel in report["vendored_wheels"]:
-        with zipfile.ZipFile(ROOT / ".cache" / "pyodide-wheels" / wheel) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-            vendored += sum(member.file_size for member in members)
-            files += len(members)
-    return own, vendored, files
+    own = sum((ROOT / "build" / "worker" / name).stat().st_size for name in report["upload_set"])
+    vendored = sum(
+        (ROOT / "python_modules" / name).stat().st_size for name in report["vendored_modules"]
+    )
+    return own, vendored, len(report["upload_set"]) + len(report["vendored_modules"])
 
 
 def edge_env(lab: Lab) -> dict[str, str]:
