@@ -8,9 +8,9 @@ from edge.http import EdgeRequest
 from edge.request_checks import Target
 from edge.routes import Auth, RouteRule
 from edge.timing import StepTimer
-from edge.tracing import RequestIdentity
 from shared.geofence import Location
 from shared.jwt import VerifiedToken
+from shared.trace_context import RequestIdentity
 
 
 @dataclass(slots=True)

@@ -23,7 +23,7 @@ from edge.ports import Clock, Runtime
 from edge.request_checks import check_request
 from edge.routes import Auth, RouteRule
 from edge.timing import StepTimer
-from edge.tracing import RequestIdentity, identify_request
+from shared.trace_context import RequestIdentity, identify_request
 
 logger = logging.getLogger("outpost.edge")
 

@@ -23,10 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.errors import error_response
 from origin.middleware.access_log import log_access
-from origin.middleware.request_id import identify_request
 from origin.middleware.route_template import UNMATCHED, route_template
 from origin.middleware.server_timing import SERVER_TIMING_KEY
 from origin.observability.logging import bind_request_id, unbind_request_id
+from shared.trace_context import identify_request
 
 logger = logging.getLogger("outpost.origin")
 

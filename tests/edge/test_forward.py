@@ -12,8 +12,8 @@ from edge.request_checks import parse_target
 from edge.routes import Auth, RouteRule
 from edge.runtime.cpython import SystemRandom
 from edge.timing import StepTimer
-from edge.tracing import RequestIdentity, TraceParent
 from shared.assertion import verify_assertion
+from shared.trace_context import RequestIdentity, TraceParent
 from tests.edge.support.clocks import SteppedClock
 
 CONFIG = EdgeConfig.from_env({"ORIGIN_URL": "http://origin.test", "EDGE_MODE": "local"})

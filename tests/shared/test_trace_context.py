@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from origin.middleware.request_id import (
+from shared.trace_context import (
     MAX_REQUEST_ID_LENGTH,
     RandomHex,
     TraceParent,

@@ -1,5 +1,7 @@
 """Deciding a request's identity: its request id and its W3C trace context.
 
+The edge and the origin apply the same rules, so both ends agree: the client's ``X-Request-ID``
+when it is safe, else the trace id; each hop is a new span in the caller's trace, or starts one.
 Pure decisions: the caller passes the header values and a source of random hex, so the rules can
 be tested without a server and without luck. (NamedTuples, not dataclasses: this runs on every
 request and they are several times cheaper to build.)
