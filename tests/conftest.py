@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+
+from tests.support.redis_server import RedisServer
 
 pytest_plugins = ["tests.support.databases"]
 
@@ -81,6 +85,22 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server only this test uses, so it can be killed, frozen and restarted (the
+    shared Redis never goes down under other tests)."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        service_missing("redis-server", "PATH", FileNotFoundError("redis-server is not installed"))
+        raise AssertionError("unreachable: service_missing skips or fails")
+    server = RedisServer(executable, tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import service_missing
 from tests.origin.conftest import AppClient, Caller
-from tests.origin.kv.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server of this test's own: the machine's Redis is never killed."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        service_missing("redis", "redis-server on PATH", FileNotFoundError("redis-server"))
-    assert executable is not None
-    server = RedisServer(executable, tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 async def test_requests_are_served_while_redis_is_dead_and_caching_resumes_after(
-    app_client: AppClient, seeded_url: str, own_redis: RedisServer, caller: Caller
+    app_client: AppClient, seeded_url: str, private_redis: RedisServer, caller: Caller
 ) -> None:
-    async with app_client(seeded_url, redis_url=own_redis.url) as client:
+    async with app_client(seeded_url, redis_url=private_redis.url) as client:
         await client.get("/api/products/1")
         assert (await client.get("/api/products/1")).headers["x-origin-cache"] == "HIT"
 
-        own_redis.kill()
+        private_redis.kill()
         during = [await client.get("/api/products/1") for _ in range(3)]
         caller.becomes("bob")
         order = await client.post(
@@ -52,7 +32,7 @@ async def test_requests_are_served_while_redis_is_dead_and_caching_resumes_after
         )
         caller.leaves()
 
-        own_redis.start()
+        private_redis.start()
         await client.get("/readyz")  # readiness probes let the store notice Redis is back
         after = [await client.get("/api/products/1") for _ in range(2)]
 

@@ -7,7 +7,6 @@ over ASGI with httpx. Settings fields can be overridden by name (e.g. ``redis_ur
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -22,9 +21,7 @@ from starlette.applications import Starlette
 from origin.app import create_app
 from origin.identity.service import Identity
 from origin.settings import Settings
-from tests.conftest import service_missing
 from tests.origin.kv.conftest import delete_namespace
-from tests.origin.kv.redis_server import RedisServer
 
 PASSWORD = "correct horse battery staple"
 
@@ -122,18 +119,3 @@ def redis_namespace(redis_url: str, redis_prefix: str) -> Iterator[tuple[str, st
     """The shared Redis and a key prefix of this test's own (removed afterwards)."""
     yield redis_url, redis_prefix
     delete_namespace(redis_url, redis_prefix)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server only this test uses, so it can be killed and restarted."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        service_missing("redis-server", "PATH", FileNotFoundError("redis-server is not installed"))
-        raise AssertionError("unreachable: service_missing skips or fails")
-    server = RedisServer(executable, tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -16,8 +16,8 @@ from origin.identity.service import Identity
 from origin.settings import DEV_EDGE_SECRET
 from shared.assertion import ASSERTION_HEADER, sign_assertion
 from tests.origin.identity.conftest import Clock, OriginStarter, bearer, identity_settings
-from tests.origin.kv.redis_server import RedisServer
 from tests.origin.middleware.hypercorn_server import hypercorn_serving
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import redis
 
 from origin.identity.revocation import marker_key
 from tests.origin.identity.conftest import OriginStarter, bearer
-from tests.origin.kv.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
 
 from origin.kv import MemoryStore, RedisStore, Store
-from tests.conftest import service_missing
 
 from .manual_clock import ManualClock
-from .redis_server import RedisServer
 
 
 @dataclass
@@ -65,21 +61,6 @@ async def subject(
     finally:
         await store.aclose()
         delete_namespace(redis_url, redis_prefix)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server only this test uses, so it can be killed, frozen and restarted."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        service_missing("redis-server", "PATH", FileNotFoundError("redis-server is not installed"))
-        raise AssertionError("unreachable: service_missing skips or fails")
-    server = RedisServer(executable, tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def delete_namespace(redis_url: str, prefix: str) -> None:

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from origin.kv import MemoryStore, RedisStore, ResilientStore, open_store
+from tests.support.ports import free_port
 
 from .conftest import delete_namespace
-from .redis_server import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -11,9 +11,10 @@ import pytest
 import redis
 
 from origin.kv import RedisStore, StoreUnavailable
+from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer
 
 from .conftest import delete_namespace
-from .redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.anyio
 

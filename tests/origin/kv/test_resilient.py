@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from origin.kv import RedisStore, ResilientStore, StoreUnavailable
+from tests.support.redis_server import RedisServer
 
 from .manual_clock import ManualClock
-from .redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
