@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +30,7 @@ from edge.ports import (
 from edge.runtime.http1 import PooledHttp1Upstream
 from edge.runtime.memory_cache import MemoryCache
 from edge.runtime.signatures import CryptographySignatureVerifier
+from edge.runtime.system import SystemClock, SystemRandom
 from shared.geofence import Location, location_of_country
 
 logger = logging.getLogger("outpost.edge")
@@ -82,22 +81,6 @@ class HttpxUpstream:
             for name, value in response.headers.raw
         ]
         return UpstreamResponse(response.status_code, headers, bytes(body))
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
-class SystemRandom:
-    def token(self, nbytes: int) -> str:
-        return secrets.token_urlsafe(nbytes)
-
-    def hex(self, nbytes: int) -> str:
-        return secrets.token_hex(nbytes)
 
 
 class AsyncioBackground:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +25,7 @@ from pyodide.ffi import JsException, jsnull, to_js  # type: ignore[import-not-fo
 from edge.config import EdgeConfig
 from edge.http import EdgeRequest
 from edge.ports import Runtime, UpstreamFailed, UpstreamRequest, UpstreamResponse, UpstreamTimeout
+from edge.runtime.system import SystemClock, SystemRandom
 from edge.runtime.webcrypto import WebCryptoSignatureVerifier, js_object
 from edge.runtime.workers_mapping import (
     DEFAULT_CACHE_KEY_HOST,
@@ -146,25 +145,6 @@ class CacheApiStore:
 
     async def delete(self, key: str) -> None:
         await self._cache.delete(cache_key_url(key, self._key_host))
-
-
-class SystemClock:
-    # Workers advance Date.now() only across I/O (a Spectre mitigation): durations measured
-    # inside one pure computation read as zero, which is fine for the edge's purposes.
-    def now(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
-class SystemRandom:
-    # `secrets` reads crypto.getRandomValues under Pyodide.
-    def token(self, nbytes: int) -> str:
-        return secrets.token_urlsafe(nbytes)
-
-    def hex(self, nbytes: int) -> str:
-        return secrets.token_hex(nbytes)
 
 
 _request_ctx: ContextVar[Any] = ContextVar("outpost_request_ctx", default=None)

@@ -10,7 +10,7 @@ from edge.http import EdgeRequest, Headers
 from edge.ports import UpstreamResponse
 from edge.request_checks import parse_target
 from edge.routes import Auth, RouteRule
-from edge.runtime.cpython import SystemRandom
+from edge.runtime.system import SystemRandom
 from edge.timing import StepTimer
 from shared.assertion import verify_assertion
 from shared.trace_context import RequestIdentity, TraceParent
