@@ -96,6 +96,12 @@ def users_for(rate: float) -> tuple[int, float]:
     return users, rate / users
 
 
+def spawn_rate(users: int, user_rate: float) -> float:
+    """Users started per second so that they start ``1 / (users * user_rate)`` s apart, all
+    within one user's pace: their requests then interleave evenly instead of in bursts."""
+    return users * user_rate
+
+
 def plan_runs(config: BenchConfig) -> list[PlannedRun]:
     """Each scenario direct, then through the edge, back to back (same conditions, in turn)."""
     runs: list[PlannedRun] = []
@@ -124,7 +130,9 @@ def locust_command(
         "--users",
         str(users),
         "--spawn-rate",
-        str(users),  # all users within a second, so their paces are spread over it
+        # Each user keeps the phase it started at, so starting them a pace apart (the old
+        # --spawn-rate = users) made them fire in lock-step bursts that queue at the origin.
+        f"{spawn_rate(users, user_rate):.6g}",
         "--run-time",
         f"{math.ceil(config.duration_s)}s",
         "--stop-timeout",

@@ -115,6 +115,26 @@ class ChildProcess:
                     raise self.failure(f"did not answer {url} within {within_seconds:g} s")
                 await asyncio.sleep(0.1)
 
+    async def wait_until_listening(
+        self, host: str, port: int, within_seconds: float = 30.0
+    ) -> None:
+        """Poll until ``host:port`` accepts a TCP connection; fail early if the process exits."""
+        deadline = asyncio.get_running_loop().time() + within_seconds
+        while True:
+            if self.returncode is not None:
+                raise self.failure(f"exited with code {self.returncode} while starting")
+            try:
+                _, writer = await asyncio.open_connection(host, port)
+            except OSError:
+                pass
+            else:
+                writer.close()
+                await writer.wait_closed()
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise self.failure(f"did not listen on {host}:{port} within {within_seconds:g} s")
+            await asyncio.sleep(0.05)
+
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; safe to call twice or before start."""
         process = self._process

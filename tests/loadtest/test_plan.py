@@ -92,6 +92,19 @@ def test_a_run_is_headless_bounded_and_writes_csv_html_and_exact_latencies() -> 
     assert "--exclude-tags" not in command
 
 
+@pytest.mark.parametrize("rate", [1.0, 12.0, 25.0, 100.0])
+def test_users_start_evenly_within_one_pace_so_their_requests_do_not_come_in_bursts(
+    rate: float,
+) -> None:
+    config = BenchConfig(OUT, rate=rate)
+    command = locust_command(plan_runs(config)[0], config, "http://h", OUT / "r", Path("lf.py"))
+    users, pace = int(option(command, "--users")), 1 / float(option(command, "--user-rate"))
+    start_gap = 1 / float(option(command, "--spawn-rate"))
+
+    # Users keep the phase they start at: a gap of pace / users spreads them over the pace.
+    assert start_gap * users == pytest.approx(pace, rel=1e-5)
+
+
 def test_real_deployments_leave_out_requests_faking_the_country() -> None:
     config = BenchConfig(OUT, edge_url="https://e.example", origin_url="https://o.example")
     run = plan_runs(config)[0]
