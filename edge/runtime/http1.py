@@ -125,6 +125,12 @@ class PooledHttp1Upstream:
                 if reused and not error.partial:
                     raise _StaleConnection from None
                 raise UpstreamFailed("the origin closed the connection mid-answer") from None
+            except ConnectionResetError:
+                # A pooled connection the origin had closed: our request drew a reset instead
+                # of an answer (whether it shows as EOF or as a reset depends on timing).
+                if reused:
+                    raise _StaleConnection from None
+                raise
             status, headers = _parse_head(raw_head)
             if status >= 200:
                 break  # 1xx (e.g. 103 Early Hints) are interim: the answer follows
