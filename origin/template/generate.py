@@ -14,6 +14,7 @@ from origin.template.dev_env import development_env
 from origin.template.errors import TemplateError
 from origin.template.names import dependency_names, parse_app_name
 from origin.template.record import RECORD_FILE, TemplateRecord
+from origin.template.tidy import tidy
 from origin.template.tree import Answers, TreeFile, render
 
 DOTENV = ".env"
@@ -47,7 +48,7 @@ def create_app(
     taken = dependency_names(_text(template.get("pyproject.toml")))
     answers = Answers(parse_app_name(name, taken=taken), demo)
     record = TemplateRecord(_recorded_source(source), commit, answers)
-    app = render(template, answers)
+    app = tidy(render(template, answers))
     app[RECORD_FILE] = TreeFile(record.to_json().encode())
 
     staging = Path(tempfile.mkdtemp(prefix=f".{answers.name.slug}-", dir=path.parent))

@@ -37,6 +37,10 @@ PROTECTED_PHRASES: tuple[str, ...] = (
     r"\.outpost-template\.json",  # the record file of a generated app
     r"\boutpost template\b",
     r"\bgenerated from outpost\b",
+    # The issuer and audience signed into the frozen token vectors (tests/data): the tests that
+    # configure an edge or an origin to accept those tokens must keep naming them as signed.
+    r"https://outpost\.test\b",
+    r"\boutpost-api\b",
 )
 
 

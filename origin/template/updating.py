@@ -14,6 +14,7 @@ from origin.template import git
 from origin.template.errors import TemplateError
 from origin.template.merge import Conflict, Delete, Merge, Write, plan_update
 from origin.template.record import RECORD_FILE, TemplateRecord
+from origin.template.tidy import tidy
 from origin.template.tree import TreeFile, render
 
 
@@ -47,8 +48,8 @@ def update_app(directory: Path, *, ref: str = "HEAD", source: str | None = None)
         result = UpdateResult(record.commit, new_commit)
         if result.up_to_date:
             return result
-        base = render(git.read_commit(repository, record.commit), record.answers)
-        theirs = render(git.read_commit(repository, new_commit), record.answers)
+        base = tidy(render(git.read_commit(repository, record.commit), record.answers))
+        theirs = tidy(render(git.read_commit(repository, new_commit), record.answers))
     ours = git.read_commit(root, "HEAD")
     ours.pop(RECORD_FILE, None)
     plan = plan_update(base, theirs, ours)

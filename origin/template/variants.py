@@ -24,6 +24,14 @@ DEMO_PATHS: tuple[str, ...] = (
     "tests/origin/demo/",
     "origin/db/migrations/versions/0001_demo_shop.py",
     "tests/origin/test_redis_outage.py",  # the response cache it checks caches the demo's routes
+    # The load test and the benchmarks that drive traffic measure the shop's scenarios (browse
+    # the catalog, place orders): without the shop there is nothing for them to measure.
+    "loadtest/",
+    "tests/loadtest/",
+    "origin/cli/bench.py",
+    "benchmarks/origin_throughput.py",
+    "benchmarks/edge_overhead.py",
+    "docs/loadtest.md",
 )
 TEMPLATE_ONLY_PATHS: tuple[str, ...] = ("tests/template/",)
 NO_DEMO_OVERLAY = "origin/template/no_demo/"

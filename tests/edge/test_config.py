@@ -26,7 +26,8 @@ def test_defaults_are_production_mode_with_the_origin_as_issuer_and_jwks_source(
     assert loaded.token_policy.audience == "outpost"
     assert loaded.jwks_url == "https://origin.example.com/.well-known/jwks.json"
     assert loaded.geofence.name == "outpost-demo"
-    assert loaded.routes.match("POST", "/api/orders").auth is Auth.REQUIRED
+    assert loaded.routes.match("POST", "/api/orders").auth is Auth.REQUIRED  # template:demo
+    # template:no-demo: assert loaded.routes.match("POST", "/auth/me").auth is Auth.REQUIRED
     assert "HS256" not in loaded.token_policy.algorithms
 
 
@@ -111,11 +112,11 @@ def test_policy_and_routes_can_be_given_inline() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "auth", "roles"),
     [
-        ("GET", "/api/products", Auth.PUBLIC, set()),
-        ("HEAD", "/api/products/3", Auth.PUBLIC, set()),
-        ("POST", "/api/products", Auth.REQUIRED, {"admin"}),
-        ("DELETE", "/api/products/3", Auth.REQUIRED, {"admin"}),
-        ("GET", "/api/orders/9", Auth.REQUIRED, set()),
+        ("GET", "/api/products", Auth.PUBLIC, set()),  # template:demo
+        ("HEAD", "/api/products/3", Auth.PUBLIC, set()),  # template:demo
+        ("POST", "/api/products", Auth.REQUIRED, {"admin"}),  # template:demo
+        ("DELETE", "/api/products/3", Auth.REQUIRED, {"admin"}),  # template:demo
+        ("GET", "/api/orders/9", Auth.REQUIRED, set()),  # template:demo
         ("GET", "/auth/me", Auth.REQUIRED, set()),
         ("POST", "/auth/token", Auth.OPTIONAL, set()),
         ("GET", "/metrics", Auth.REQUIRED, {"admin"}),

@@ -52,7 +52,7 @@ SMALL_TEMPLATE: dict[str, str | bytes] = {
     ),
     "shared/assertion.py": 'HEADER = "X-Outpost-Assertion"\n',
     "scripts/dev+x": "#!/bin/sh\nexec .venv/bin/outpost dev\n",
-    "tests/data/issuer.txt": "https://outpost.test\n",
+    "tests/data/issuer.txt": "signed by outpost\n",
     "tests/template/test_generation.py": "def test_nothing() -> None: ...\n",
     "assets/logo.bin": b"\x89PNG\0outpost\0",
 }

@@ -53,6 +53,14 @@ def test_phrases_naming_the_template_itself_are_kept(phrase: str) -> None:
     assert leftover_slugs(phrase) == []
 
 
+def test_the_issuer_and_audience_signed_into_the_test_tokens_are_kept() -> None:
+    # The frozen token vectors (tests/data) are signed for these; the logger is the app's.
+    text = 'ISSUER = "https://outpost.test"\nAUDIENCE = "outpost-api"\nLOG = "outpost.test"\n'
+    assert rename_text(text, NAME) == (
+        'ISSUER = "https://outpost.test"\nAUDIENCE = "outpost-api"\nLOG = "my-shop.test"\n'
+    )
+
+
 def test_a_protected_phrase_does_not_shield_the_rest_of_the_line() -> None:
     assert rename_text("outpost, generated from outpost", NAME) == "my-shop, generated from outpost"
 

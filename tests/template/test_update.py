@@ -192,3 +192,22 @@ def test_the_command_explains_a_dirty_tree_without_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith("update: the working tree has uncommitted changes")
     assert "Traceback" not in err
+
+
+def test_lines_tidied_after_the_rename_merge_cleanly_with_later_template_changes(
+    template: Path, apps: Path
+) -> None:
+    # With ruff settings, `new` wraps a line the longer name pushed past the limit; `update`
+    # must compare the app with renders tidied the same way, or the wrap looks like an edit.
+    call = 'COMMAND = dict(program="outpost", verb="upgrade")\n'
+    pyproject = (template / "pyproject.toml").read_text() + "\n[tool.ruff]\nline-length = 60\n"
+    commit(template, {"pyproject.toml": pyproject, "origin/command.py": call}, "ruff settings")
+    root = create_app(apps / "long", "a-much-longer-app-name", source=str(template)).path
+    wrapped = (root / "origin/command.py").read_text()
+    assert wrapped.count("\n") > 1  # the formatter split the renamed line
+
+    commit(template, {"origin/command.py": call + "TIMEOUT = 5\n"}, "template work")
+    result = update_app(root)
+
+    assert result.conflicts == []
+    assert (root / "origin/command.py").read_text() == wrapped + "TIMEOUT = 5\n"

@@ -98,14 +98,17 @@ def test_demo_files_exist_only_with_the_demo(path: str) -> None:
 
 def test_a_file_can_declare_itself_demo_only_in_its_first_lines() -> None:
     text = '"""Scenario over the shop."""  # template:demo-only\nimport x\n'
-    assert keeps_file("loadtest/shop.py", text, demo=True)
-    assert not keeps_file("loadtest/shop.py", text, demo=False)
-    assert keeps_file("loadtest/shop.py", "\n" * 10 + "# template:demo-only\n", demo=False)
+    assert keeps_file("tests/shop_scenario.py", text, demo=True)
+    assert not keeps_file("tests/shop_scenario.py", text, demo=False)
+    assert keeps_file("tests/shop_scenario.py", "\n" * 10 + "# template:demo-only\n", demo=False)
 
 
 def test_the_demo_only_mark_is_removed_from_the_files_it_keeps() -> None:
     text = '"""Shop scenario."""  # template:demo-only\n# template:demo-only\nimport x\n'
-    assert apply_markers("loadtest/shop.py", text, demo=True) == '"""Shop scenario."""\nimport x\n'
+    assert (
+        apply_markers("tests/shop_scenario.py", text, demo=True)
+        == '"""Shop scenario."""\nimport x\n'
+    )
 
 
 def test_the_template_machinerys_tests_stay_with_the_template() -> None:

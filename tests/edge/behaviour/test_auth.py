@@ -73,7 +73,8 @@ def test_every_hostile_token_is_refused_with_401_and_never_reaches_the_origin(
 def test_valid_tokens_pass_and_the_origin_gets_the_caller_in_the_signed_assertion(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str, valid: ValidToken
 ) -> None:
-    path = f"/api/orders/{unique}"
+    path = f"/api/orders/{unique}"  # template:demo
+    # template:no-demo: path = f"/auth/me/{unique}"
     response = corpus_edge.client.get(
         path, headers={"Authorization": f"Bearer {valid.token}", "CF-IPCountry": "DE"}
     )
@@ -102,7 +103,8 @@ def test_a_token_signed_with_a_symmetric_key_from_the_jwks_is_never_trusted(
 def test_a_required_route_without_a_token_is_401_with_a_bearer_challenge(
     corpus_edge: EdgeUnderTest, unique: str
 ) -> None:
-    response = corpus_edge.client.get(f"/api/orders/{unique}")
+    response = corpus_edge.client.get(f"/api/orders/{unique}")  # template:demo
+    # template:no-demo: response = corpus_edge.client.get(f"/auth/me/{unique}")
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="outpost"'
@@ -118,7 +120,9 @@ def test_malformed_credentials_on_a_required_route_are_401(
     corpus_edge: EdgeUnderTest, unique: str, authorization: str
 ) -> None:
     response = corpus_edge.client.get(
-        f"/api/orders/{unique}", headers={"Authorization": authorization}
+        f"/api/orders/{unique}",  # template:demo
+        # template:no-demo: f"/auth/me/{unique}",
+        headers={"Authorization": authorization},
     )
 
     assert response.status_code == 401
@@ -159,7 +163,8 @@ def test_credentials_joined_by_a_comma_in_one_field_are_an_invalid_request(
 def test_a_missing_role_is_403_insufficient_scope(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/api/products/{unique}"
+    path = f"/api/products/{unique}"  # template:demo
+    # template:no-demo: path = f"/metrics/{unique}"  # every method needs the admin role
     response = corpus_edge.client.patch(
         path,
         json={"price_cents": 1},
@@ -175,7 +180,8 @@ def test_a_missing_role_is_403_insufficient_scope(
 def test_the_required_role_lets_the_request_through(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/api/products/{unique}"
+    path = f"/api/products/{unique}"  # template:demo
+    # template:no-demo: path = f"/metrics/{unique}"  # every method needs the admin role
     response = corpus_edge.client.patch(
         path,
         json={"price_cents": 1},
@@ -202,7 +208,8 @@ def test_an_optional_route_admits_anonymous_callers_but_not_bad_tokens(
 def test_a_public_route_ignores_tokens_and_never_forwards_them(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/api/products/{unique}"
+    path = f"/api/products/{unique}"  # template:demo
+    # template:no-demo: path = f"/healthz/{unique}"
     response = corpus_edge.client.get(path, headers={"Authorization": "Bearer not-even-a-token"})
 
     assert response.status_code == 200

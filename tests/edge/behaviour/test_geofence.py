@@ -43,6 +43,7 @@ def test_embargoed_countries_are_refused_everything_with_451_naming_the_rule(
     assert lab.received(path) == []
 
 
+# template:demo-begin
 @pytest.mark.parametrize("country", ["DE", "FR", "US", "JP", "GB"])
 def test_orders_from_countries_the_shop_ships_to_pass(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str, country: str
@@ -56,6 +57,8 @@ def test_orders_from_countries_the_shop_ships_to_pass(
     assert len(lab.received(path)) == 1
 
 
+# template:demo-end
+# template:demo-begin
 @pytest.mark.parametrize(
     ("country", "rule"),
     [
@@ -80,6 +83,8 @@ def test_orders_from_elsewhere_are_refused_by_the_rule_that_covers_them(
     assert lab.received(path) == []
 
 
+# template:demo-end
+# template:demo-begin
 @pytest.mark.parametrize("country", ["XX", "T1"])
 def test_unknown_locations_and_tor_may_browse_by_an_explicit_rule(
     corpus_edge: EdgeUnderTest, unique: str, country: str
@@ -92,6 +97,8 @@ def test_unknown_locations_and_tor_may_browse_by_an_explicit_rule(
     assert response.status_code == 200
 
 
+# template:demo-end
+# template:demo-begin
 @pytest.mark.parametrize(
     ("country", "status"), [("FR", 200), ("DE", 200), ("US", 451), ("CH", 451), ("T1", 451)]
 )
@@ -109,9 +116,13 @@ def test_catalog_changes_are_made_from_inside_the_eu_only(
         assert _refusal(response.json())[2] == "catalog-changes-outside-eu"
 
 
+# template:demo-end
 def test_authentication_comes_before_the_geofence(corpus_edge: EdgeUnderTest, unique: str) -> None:
     response = corpus_edge.client.post(
-        f"/api/orders/{unique}", json=ORDER, headers={"CF-IPCountry": "KP"}
+        f"/api/orders/{unique}",  # template:demo
+        # template:no-demo: f"/auth/me/{unique}",
+        json=ORDER,
+        headers={"CF-IPCountry": "KP"},
     )
 
     assert response.status_code == 401

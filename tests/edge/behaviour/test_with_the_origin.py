@@ -3,7 +3,7 @@ its private answers are never shared, and it accepts the edge's assertions as th
 
 from __future__ import annotations
 
-import uuid
+import uuid  # template:demo
 
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.tokens import mint
@@ -15,6 +15,7 @@ def bearer(subject: str, *roles: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint(subject, *roles)}", **EU}
 
 
+# template:demo-begin
 def test_the_catalog_is_served_from_the_edge_after_the_first_read(
     origin_edge: EdgeUnderTest,
 ) -> None:
@@ -28,6 +29,8 @@ def test_the_catalog_is_served_from_the_edge_after_the_first_read(
     assert second.headers["etag"] == first.headers["etag"]
 
 
+# template:demo-end
+# template:demo-begin
 def test_a_catalog_change_purges_the_edge_copies_through_purge_tags(
     origin_edge: EdgeUnderTest,
 ) -> None:
@@ -49,6 +52,8 @@ def test_a_catalog_change_purges_the_edge_copies_through_purge_tags(
     assert origin_edge.client.get(listing).headers["x-cache"] == "MISS"  # tag "products"
 
 
+# template:demo-end
+# template:demo-begin
 def test_private_orders_are_never_served_to_another_customer(
     origin_edge: EdgeUnderTest,
 ) -> None:
@@ -71,6 +76,7 @@ def test_private_orders_are_never_served_to_another_customer(
     assert {alice_view.headers["x-cache"], bob_view.headers["x-cache"]} == {"BYPASS"}
 
 
+# template:demo-end
 def test_the_origin_knows_the_caller_the_edge_vouched_for(origin_edge: EdgeUnderTest) -> None:
     response = origin_edge.client.get("/auth/me", headers=bearer("carol", "customer"))
 

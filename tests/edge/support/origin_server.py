@@ -41,13 +41,13 @@ def running_origin(data_dir: Path) -> Iterator[RunningOrigin]:
     from hypercorn.config import Config
 
     from origin.app import create_app
-    from origin.cli.database import seed_database
+    from origin.cli.database import seed_database  # template:demo
     from origin.db.migrate import upgrade
     from origin.settings import Settings
 
     settings = Settings.from_mapping(origin_settings(data_dir))
     asyncio.run(upgrade(settings.database_url))
-    asyncio.run(seed_database(settings.database_url))
+    asyncio.run(seed_database(settings.database_url))  # template:demo
     sock, port = bound_socket()
     config = Config()
     config.bind = [f"fd://{sock.detach()}"]
