@@ -53,6 +53,25 @@ def locust(
     )
 
 
+def short_run(
+    tmp_path: Path,
+    host: str,
+    tags: str,
+    user_class: str,
+    *options: str,
+    run_time: str = "3s",
+    tokens: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Two users at 5 req/s against ``host``, exact latencies recorded in samples.csv."""
+    return locust(
+        tmp_path,
+        "-f", str(LOCUSTFILE), "--host", host, "--users", "2", "--spawn-rate", "2",
+        "--user-rate", "5", "--run-time", run_time, "--tags", tags,
+        "--exact-latencies", str(tmp_path / "samples.csv"), *options, user_class,
+        tokens=tokens,
+    )  # fmt: skip
+
+
 def scenario_samples(path: Path) -> list[Sample]:
     return [sample for sample in read_samples(path) if not sample.name.startswith("setup:")]
 
@@ -117,14 +136,15 @@ def test_through_the_edge_401_and_451_refusals_are_successes(
     stack: RunningStack, tmp_path: Path
 ) -> None:
     assert stack.urls is not None
-    result = locust(
+    result = short_run(
         tmp_path,
-        "-f", str(LOCUSTFILE), "--host", stack.urls.edge, "--users", "2", "--spawn-rate", "2",
-        "--user-rate", "5", "--run-time", "3s", "--tags", "refusals",
-        "--exact-latencies", str(tmp_path / "samples.csv"), "--max-fail-ratio", "0",
+        stack.urls.edge,
+        "refusals",
         "RefusedRequests",
+        "--max-fail-ratio",
+        "0",
         tokens=stack.tokens,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     samples = scenario_samples(tmp_path / "samples.csv")
     statuses = {(sample.name, sample.status, sample.ok) for sample in samples}
@@ -138,13 +158,9 @@ def test_straight_to_the_origin_a_blocked_country_is_served_and_a_bad_token_refu
     stack: RunningStack, tmp_path: Path
 ) -> None:
     assert stack.urls is not None
-    result = locust(
-        tmp_path,
-        "-f", str(LOCUSTFILE), "--host", stack.urls.direct, "--users", "2", "--spawn-rate", "2",
-        "--user-rate", "5", "--run-time", "3s", "--tags", "refusals",
-        "--exact-latencies", str(tmp_path / "samples.csv"), "RefusedRequests",
-        tokens=stack.tokens,
-    )  # fmt: skip
+    result = short_run(
+        tmp_path, stack.urls.direct, "refusals", "RefusedRequests", tokens=stack.tokens
+    )
     assert result.returncode == 0, result.stderr
     samples = scenario_samples(tmp_path / "samples.csv")
     statuses = {(sample.name, sample.status, sample.ok) for sample in samples}
@@ -158,12 +174,7 @@ def test_without_given_tokens_each_process_registers_and_signs_in(
     stack: RunningStack, tmp_path: Path
 ) -> None:
     assert stack.urls is not None
-    result = locust(
-        tmp_path,
-        "-f", str(LOCUSTFILE), "--host", stack.urls.edge, "--users", "2", "--spawn-rate", "2",
-        "--user-rate", "5", "--run-time", "3s", "--tags", "private",
-        "--exact-latencies", str(tmp_path / "samples.csv"), "PrivateReader",
-    )  # fmt: skip
+    result = short_run(tmp_path, stack.urls.edge, "private", "PrivateReader")
     assert result.returncode == 0, result.stderr
     samples = read_samples(tmp_path / "samples.csv")
     setup = [(sample.name, sample.status) for sample in samples if sample.name.startswith("setup")]
@@ -181,14 +192,16 @@ def test_orders_place_and_replay_through_the_edge_with_idempotency_keys(
     stack: RunningStack, tmp_path: Path
 ) -> None:
     assert stack.urls is not None
-    result = locust(
+    result = short_run(
         tmp_path,
-        "-f", str(LOCUSTFILE), "--host", stack.urls.edge, "--users", "2", "--spawn-rate", "2",
-        "--user-rate", "5", "--run-time", "4s", "--tags", "orders",
-        "--exact-latencies", str(tmp_path / "samples.csv"), "--max-fail-ratio", "0",
+        stack.urls.edge,
+        "orders",
         "OrderWriter",
+        "--max-fail-ratio",
+        "0",
+        run_time="4s",
         tokens=stack.tokens,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     samples = scenario_samples(tmp_path / "samples.csv")
     assert {sample.name for sample in samples} == {
