@@ -27,16 +27,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from loadtest.bench.processes import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 FORWARDED_PATH = "/healthz"  # Cache-Control: no-store: always forwarded (X-Cache: BYPASS)
 CACHED_PATH = "/api/products/1"  # public, s-maxage=60: answered by the edge once cached
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cli_command(*args: str) -> list[str]:
