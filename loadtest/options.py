@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from loadtest.pacing import ARRIVALS
+
 
 def add_options(parser: Any) -> None:
     group = parser.add_argument_group("outpost load test")
@@ -15,7 +17,14 @@ def add_options(parser: Any) -> None:
         "--user-rate",
         type=float,
         default=1.0,
-        help="task runs per second per user (constant throughput); total rate = users x this",
+        help="task runs per second per user, on average; total rate = users x this",
+    )
+    group.add_argument(
+        "--arrivals",
+        choices=ARRIVALS,
+        default="poisson",
+        help="poisson: random gaps, as from independent users (default); steady: exactly "
+        "1/user-rate apart (Locust's constant_throughput)",
     )
     group.add_argument(
         "--country",

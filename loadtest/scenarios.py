@@ -19,6 +19,7 @@ from locust import FastHttpUser, constant_throughput, tag, task
 
 from loadtest import catalog, tokens
 from loadtest.naming import geofence_refusal_failure, request_name, unexpected_status
+from loadtest.pacing import PoissonPace
 
 OK = frozenset({200})
 CREATED = frozenset({201})
@@ -33,7 +34,11 @@ class ShopUser(FastHttpUser):
 
     def on_start(self) -> None:
         options = self.environment.parsed_options
-        self.pace = constant_throughput(getattr(options, "user_rate", 1.0))
+        rate = getattr(options, "user_rate", 1.0)
+        if getattr(options, "arrivals", "poisson") == "steady":
+            self.pace = constant_throughput(rate)
+        else:
+            self.pace = PoissonPace(rate)
         self.country_code: str = getattr(options, "country", "DE")
         self.blocked_country_code: str = getattr(options, "blocked_country", "KP")
         ShopUser._next_number += 1

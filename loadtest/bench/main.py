@@ -19,10 +19,17 @@ from typing import Any
 import httpx
 
 from loadtest.bench import preparation
-from loadtest.bench.plan import BenchConfig, PlannedRun, plan_runs, problems, users_for
+from loadtest.bench.plan import (
+    TARGETS,
+    BenchConfig,
+    PlannedRun,
+    plan_rounds,
+    problems,
+    users_for,
+)
 from loadtest.bench.processes import ProcessFailed
 from loadtest.bench.progress import Progress
-from loadtest.bench.runner import run_locust
+from loadtest.bench.runner import run_round
 from loadtest.bench.stack import LocalStack
 from loadtest.report.markdown import ReportContext
 from loadtest.report.write import PLOT_PNG, SUMMARY_JSON, SUMMARY_MD, build_report, load_run
@@ -57,24 +64,21 @@ async def bench(config: BenchConfig, progress: Progress) -> int:
     out_dir = config.out_dir.resolve()
     (out_dir / "logs").mkdir(parents=True, exist_ok=True)
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    runs = plan_runs(config)
+    rounds = plan_rounds(config)
+    runs = [run for planned in rounds for run in planned]
     try:
         with tempfile.TemporaryDirectory(prefix="outpost-bench-") as work_dir:
             async with AsyncExitStack() as stack:
                 targets, tokens = await _targets(config, stack, Path(work_dir), out_dir, progress)
                 await _warm_up(targets, tokens, progress)
                 env = {**os.environ, TOKENS_VARIABLE: ",".join(tokens)}
+                hosts = {target: targets.of(target) for target in TARGETS}
                 codes = [
-                    await run_locust(
-                        planned,
-                        len(runs),
-                        config,
-                        targets.of(planned.target),
-                        out_dir,
-                        env,
-                        progress,
+                    code
+                    for planned in rounds
+                    for code in await run_round(
+                        planned, len(rounds), config, hosts, out_dir, env, progress
                     )
-                    for planned in runs
                 ]
             progress.note("stopped everything the bench started")
     except (ProcessFailed, preparation.PreparationFailed, httpx.HTTPError) as error:
@@ -88,7 +92,9 @@ async def _targets(
 ) -> tuple[Targets, tuple[str, ...]]:
     if config.edge_url is not None and config.origin_url is not None:
         progress.note(f"real deployments: edge {config.edge_url}, origin {config.origin_url}")
-        # One account per Locust user, so no subject exceeds the origin's per-client budget.
+        # One account per Locust user (shared by that user's twin in the other run): at most
+        # 2 x MAX_USER_RATE requests a second per subject, well within the origin's per-client
+        # budget (600 a minute by default).
         users, _ = users_for(config.rate)
         origin = config.origin_url.rstrip("/")
         tokens = await asyncio.gather(*(preparation.sign_in(origin) for _ in range(users)))
@@ -163,7 +169,8 @@ def _context(config: BenchConfig, targets: Targets, runs: list[PlannedRun]) -> R
         setup_lines=(
             *setup,
             f"Each run: {config.duration_s:g} s at {config.rate:g} req/s "
-            f"({users} Locust users x {user_rate:.3g}/s, constant throughput), after a warm-up",
+            f"({users} Locust users x {user_rate:.3g}/s, Poisson arrivals), after a warm-up; "
+            "a scenario's direct and edge runs go side by side, at the same time",
         ),
         files=(
             PLOT_PNG,

@@ -1,58 +1,59 @@
-"""One Locust run of the bench: started, followed on the progress line, always stopped."""
+"""One round of the bench: a scenario's Locust runs (direct and through the edge) side by side,
+followed on one progress line, always stopped."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from loadtest.bench.plan import BenchConfig, PlannedRun, locust_command
 from loadtest.bench.processes import ChildProcess
-from loadtest.bench.progress import Progress, latest_history, run_line
+from loadtest.bench.progress import Progress, latest_history, round_line
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfile.py"
 REFRESH_SECONDS = 0.5
 
 
-async def run_locust(
-    run: PlannedRun,
-    total_runs: int,
+async def run_round(
+    runs: Sequence[PlannedRun],
+    total_rounds: int,
     config: BenchConfig,
-    host: str,
+    hosts: Mapping[str, str],
     out_dir: Path,
     env: Mapping[str, str],
     progress: Progress,
-) -> int:
-    """Run one scenario against one host; Locust's exit code (1 when requests failed)."""
-    prefix = out_dir / run.label
-    process = ChildProcess(
-        f"locust ({run.label})",
-        locust_command(run, config, host, prefix, LOCUSTFILE),
-        env,
-        out_dir / "logs" / f"{run.label}.log",
-        cwd=out_dir,  # so no locust.conf of the caller's directory changes the run
-    )
-    history = prefix.with_name(prefix.name + "_stats_history.csv")
+) -> list[int]:
+    """Run one scenario against every target at once; Locust's exit code per run (1 when
+    requests failed), in the order of ``runs``. ``hosts`` maps each target to its base URL."""
+    processes = [
+        ChildProcess(
+            f"locust ({run.label})",
+            locust_command(run, config, hosts[run.target], out_dir / run.label, LOCUSTFILE),
+            env,
+            out_dir / "logs" / f"{run.label}.log",
+            cwd=out_dir,  # so no locust.conf of the caller's directory changes the run
+        )
+        for run in runs
+    ]
+    histories = [out_dir / f"{run.label}_stats_history.csv" for run in runs]
+
+    def line(elapsed: float) -> str:
+        points = [latest_history(history) for history in histories]
+        return round_line(runs, total_rounds, elapsed, config.duration_s, points)
+
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await process.start()
     try:
-        finished = asyncio.ensure_future(process.wait())
+        for process in processes:
+            await process.start()
+        finished = asyncio.ensure_future(asyncio.gather(*(p.wait() for p in processes)))
         while not finished.done():
-            progress.update(
-                run_line(
-                    run,
-                    total_runs,
-                    loop.time() - started,
-                    config.duration_s,
-                    latest_history(history),
-                )
-            )
+            progress.update(line(loop.time() - started))
             await asyncio.wait({finished}, timeout=REFRESH_SECONDS)
-        code = finished.result()
+        codes = list(finished.result())
     finally:
-        await process.stop()
-    progress.finish(
-        run_line(run, total_runs, config.duration_s, config.duration_s, latest_history(history))
-    )
-    return code
+        for process in processes:
+            await process.stop()
+    progress.finish(line(config.duration_s))
+    return codes

@@ -35,7 +35,10 @@ def register(verbs: Any) -> None:
         "--edge-origin-rtt-ms", type=float, default=80.0, help="emulated edge-to-origin RTT (80)"
     )
     bench.add_argument(
-        "--duration", type=float, default=10.0, help="seconds per run (10; 2 runs per scenario)"
+        "--duration",
+        type=float,
+        default=20.0,
+        help="seconds per scenario (20; its direct and edge runs go side by side)",
     )
     bench.add_argument("--rate", type=float, default=25.0, help="requests per second per run (25)")
     bench.add_argument(

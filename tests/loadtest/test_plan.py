@@ -13,10 +13,11 @@ from loadtest.bench.plan import (
     SCENARIOS,
     BenchConfig,
     locust_command,
-    plan_runs,
+    plan_rounds,
     problems,
     users_for,
 )
+from origin.cli import build_parser
 
 OUT = Path("report")
 
@@ -60,13 +61,11 @@ def test_users_share_the_rate_without_any_exceeding_the_per_user_pace(rate: floa
     assert users == 1 or (users - 1) * MAX_USER_RATE < rate  # no more users than needed
 
 
-def test_each_scenario_runs_direct_then_through_the_edge() -> None:
-    runs = plan_runs(BenchConfig(OUT, scenarios=("catalog", "orders")))
-    assert [(run.number, run.label) for run in runs] == [
-        (1, "direct-catalog"),
-        (2, "edge-catalog"),
-        (3, "direct-orders"),
-        (4, "edge-orders"),
+def test_each_scenario_is_a_round_of_a_direct_and_an_edge_run_side_by_side() -> None:
+    rounds = plan_rounds(BenchConfig(OUT, scenarios=("catalog", "orders")))
+    assert [[(run.number, run.label) for run in planned] for planned in rounds] == [
+        [(1, "direct-catalog"), (1, "edge-catalog")],
+        [(2, "direct-orders"), (2, "edge-orders")],
     ]
 
 
@@ -76,14 +75,14 @@ def test_every_scenario_has_a_locust_user_class() -> None:
 
 def test_a_run_is_headless_bounded_and_writes_csv_html_and_exact_latencies() -> None:
     config = BenchConfig(OUT, duration_s=7.5, rate=12.0)
-    run = plan_runs(config)[1]
+    run = plan_rounds(config)[0][1]
     command = locust_command(run, config, "http://127.0.0.1:9", OUT / run.label, Path("lf.py"))
 
     assert "--headless" in command
     assert option(command, "--host") == "http://127.0.0.1:9"
     assert option(command, "--run-time") == "8s"
-    assert option(command, "--users") == "3"
-    assert float(option(command, "--user-rate")) == pytest.approx(4.0)
+    assert option(command, "--users") == "6"
+    assert float(option(command, "--user-rate")) == pytest.approx(2.0)
     assert option(command, "--tags") == "catalog"
     assert option(command, "--csv") == str(OUT / "edge-catalog")
     assert option(command, "--html") == str(OUT / "edge-catalog.html")
@@ -93,21 +92,31 @@ def test_a_run_is_headless_bounded_and_writes_csv_html_and_exact_latencies() -> 
 
 
 @pytest.mark.parametrize("rate", [1.0, 12.0, 25.0, 100.0])
-def test_users_start_evenly_within_one_pace_so_their_requests_do_not_come_in_bursts(
+def test_every_user_is_sending_within_one_mean_gap_of_the_start(
     rate: float,
 ) -> None:
     config = BenchConfig(OUT, rate=rate)
-    command = locust_command(plan_runs(config)[0], config, "http://h", OUT / "r", Path("lf.py"))
+    run = plan_rounds(config)[0][0]
+    command = locust_command(run, config, "http://h", OUT / "r", Path("lf.py"))
     users, pace = int(option(command, "--users")), 1 / float(option(command, "--user-rate"))
     start_gap = 1 / float(option(command, "--spawn-rate"))
 
-    # Users keep the phase they start at: a gap of pace / users spreads them over the pace.
     assert start_gap * users == pytest.approx(pace, rel=1e-5)
 
 
 def test_real_deployments_leave_out_requests_faking_the_country() -> None:
     config = BenchConfig(OUT, edge_url="https://e.example", origin_url="https://o.example")
-    run = plan_runs(config)[0]
+    run = plan_rounds(config)[0][0]
     command = locust_command(run, config, "https://o.example", OUT / run.label, Path("lf.py"))
     assert command[-2:] == ["--exclude-tags", "refuse-country"]
     assert command[3] == "CatalogReader"
+
+
+def test_outpost_bench_s_defaults_are_the_plan_s_defaults() -> None:
+    # origin/cli/bench.py repeats them so that `outpost --help` need not import the load test.
+    args = build_parser().parse_args(["bench"])
+    defaults = BenchConfig(OUT)
+    given = (args.edge_runtime, args.user_edge_rtt_ms, args.edge_origin_rtt_ms)
+    assert given == (defaults.edge_runtime, defaults.user_edge_rtt_ms, defaults.edge_origin_rtt_ms)
+    assert (args.duration, args.rate) == (defaults.duration_s, defaults.rate)
+    assert tuple(args.scenarios.split(",")) == defaults.scenarios == SCENARIOS

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 from loadtest.bench.plan import PlannedRun
-from loadtest.bench.progress import HistoryPoint, Progress, latest_history, run_line
+from loadtest.bench.progress import HistoryPoint, Progress, latest_history, round_line
 
 HISTORY_HEADER = (
     "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,"
@@ -33,13 +33,18 @@ def test_no_history_yet_or_a_half_written_line_reads_as_nothing(tmp_path: Path) 
     assert latest_history(path) is None
 
 
-def test_a_run_line_names_the_phase_time_and_current_rate() -> None:
-    run = PlannedRun(3, "edge", "catalog")
-    line = run_line(run, 10, 4.25, 10.0, HistoryPoint(24.5, 100, 0))
-    assert line.startswith("[ 3/10] catalog   edge     4.2/10 s")
-    assert "24.5 req/s" in line
-    assert "100 requests" in line
-    assert run_line(run, 10, 0.1, 10.0, None).endswith("starting")
+def test_a_round_line_names_the_scenario_the_time_and_each_target_s_current_rate() -> None:
+    runs = (PlannedRun(3, "direct", "catalog"), PlannedRun(3, "edge", "catalog"))
+    line = round_line(runs, 5, 4.25, 10.0, [HistoryPoint(24.5, 100, 0), None])
+    assert line.startswith("[ 3/5] catalog     4.2/10 s")
+    assert "direct  24.5 req/s   100 req 0 failed" in line
+    assert line.endswith("| edge starting")
+
+
+def test_a_round_line_never_shows_more_time_than_the_run_lasts() -> None:
+    runs = (PlannedRun(1, "direct", "orders"), PlannedRun(1, "edge", "orders"))
+    points = [HistoryPoint(25.0, 250, 0), HistoryPoint(24.0, 240, 1)]
+    assert "10.0/10 s" in round_line(runs, 5, 11.7, 10.0, points)
 
 
 def test_on_a_terminal_the_phase_line_is_redrawn_in_place() -> None:
