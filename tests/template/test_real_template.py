@@ -140,6 +140,17 @@ def test_the_app_passes_a_fast_subset_of_its_own_tests(shop: Path) -> None:
     assert " passed" in result.stdout
 
 
+def test_an_app_s_ci_runs_its_own_test_command_and_none_of_the_template_s_checks(
+    shop: Path, lean: Path
+) -> None:
+    assert "tests/template/generated_app_check.sh" in (PROJECT / ".ci/run").read_text()
+    for app in (shop, lean):
+        ci = (app / ".ci/run").read_text()
+        assert "\n./scripts/test\n" in ci
+        assert "tests/template" not in ci
+        assert not (app / "tests/template").exists()
+
+
 def test_the_lean_app_has_no_demo(lean: Path) -> None:
     paths = tracked(lean)
     assert not [path for path in paths if "/demo/" in path or "demo_shop" in path]
