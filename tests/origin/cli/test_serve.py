@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,12 +18,15 @@ import pytest
 from tests.support.ports import free_port
 
 OUTPOST = [sys.executable, "-m", "origin.cli"]
+README_START_COMMAND = Path(__file__).resolve().parents[3] / "scripts" / "dev"
 
 
 @contextmanager
-def running(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+def running(
+    args: list[str], env: dict[str, str], command: Sequence[str] = OUTPOST
+) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [*OUTPOST, *args],
+        [*command, *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -54,11 +57,14 @@ def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, output
 
 
-def test_dev_serves_the_app_through_the_edge_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def test_the_readme_start_command_serves_the_app_through_the_edge_and_stops_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    # ./scripts/dev itself: the environment is already set up, so it goes on to `outpost dev`.
     origin_port, edge_port = free_port(), free_port()
     env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "WARNING"}
-    args = ["dev", "--port", str(origin_port), "--edge-port", str(edge_port)]
-    with running(args, env) as process:
+    args = ["--port", str(origin_port), "--edge-port", str(edge_port)]
+    with running(args, env, command=[str(README_START_COMMAND)]) as process:
         edge = f"http://127.0.0.1:{edge_port}"
         first = wait_for(f"{edge}/api/products/1")  # template:demo
         second = httpx.get(f"{edge}/api/products/1")  # template:demo
