@@ -1,16 +1,20 @@
 """``outpost bench``'s course: start, warm up, run, stop, report; exit code from the checks.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 the bench could not run (bad options, a
-process that would not start, a target answering errors before the runs), 130 interrupted.
+process that would not start, a target answering errors before the runs), 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM). Interrupted or terminated, it stops what it started first:
+its children run in sessions of their own, so nothing else would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,10 +58,25 @@ def run(config: BenchConfig) -> int:
             print(f"outpost bench: {problem}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(bench(config, Progress(sys.stdout)))
+        return asyncio.run(_cancelled_by_sigterm(bench(config, Progress(sys.stdout))))
     except KeyboardInterrupt:
         print("\noutpost bench: interrupted; everything it started is stopped", file=sys.stderr)
         return 130
+    except asyncio.CancelledError:
+        print("\noutpost bench: terminated; everything it started is stopped", file=sys.stderr)
+        return 143
+
+
+async def _cancelled_by_sigterm(work: Coroutine[Any, Any, int]) -> int:
+    """Run ``work``; SIGTERM cancels it, which unwinds it like Ctrl-C does (asyncio.run turns
+    SIGINT into a cancellation too), so its children are stopped."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await task
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def bench(config: BenchConfig, progress: Progress) -> int:

@@ -90,7 +90,14 @@ def test_a_short_bench_writes_the_report_and_runs_its_checks(tmp_path: Path) -> 
     assert re.search(r"\[ *[\d.]+ s\] \[ *5/5\] mix .* direct .* \| edge ", result.stdout)
 
 
-def test_ctrl_c_stops_the_origin_edge_and_locust_it_started(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop_signal", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_or_sigterm_stops_the_origin_edge_and_locust_it_started(
+    tmp_path: Path, stop_signal: signal.Signals, code: int, said: str
+) -> None:
     out = tmp_path / "report"
     urls: list[str] = []
     with subprocess.Popen(  # noqa: S603 - our own interpreter and arguments, no shell
@@ -109,12 +116,12 @@ def test_ctrl_c_stops_the_origin_edge_and_locust_it_started(tmp_path: Path) -> N
                     break
             time.sleep(2)  # the first Locust run is under way
             assert processes_mentioning(str(out)), "Locust should be running"
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop_signal)
             _, errors = process.communicate(timeout=30)
         finally:
             process.kill()
-    assert process.returncode == 130
-    assert "interrupted" in errors
+    assert process.returncode == code
+    assert said in errors
     assert len(urls) == 2  # origin and edge
     assert not any(listening(url) for url in urls)
     assert processes_mentioning(str(out)) == []
