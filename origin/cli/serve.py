@@ -127,6 +127,20 @@ async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
     origin_url = f"http://{host}:{settings.port}"
     edge_url = f"http://{host}:{edge_port}"
     edge_env = dev_edge_environment(settings, origin_url)
+    config = hypercorn_config(settings)
+    origin = asyncio.ensure_future(
+        serve(create_app(settings), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    )
+    # The edge opens only once the origin listens: a request in between would get a 502.
+    await _until_listening(settings.host, settings.port, origin)
+    edge = asyncio.ensure_future(
+        serve_edge(
+            EdgeConfig.from_env(edge_env),
+            bind=f"{host}:{edge_port}",
+            env=edge_env,
+            shutdown_trigger=stop.wait,
+        )
+    )
     print(
         f"dev: edge    {edge_url}   (local mode: CF-IPCountry sets your country)\n"
         f"dev: origin  {origin_url}\n"
@@ -140,16 +154,22 @@ async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
         "dev: Ctrl-C stops",
         flush=True,
     )
-    config = hypercorn_config(settings)
-    await asyncio.gather(
-        serve(create_app(settings), config, shutdown_trigger=stop.wait),  # type: ignore[arg-type]
-        serve_edge(
-            EdgeConfig.from_env(edge_env),
-            bind=f"{host}:{edge_port}",
-            env=edge_env,
-            shutdown_trigger=stop.wait,
-        ),
-    )
+    await asyncio.gather(origin, edge)
+
+
+async def _until_listening(host: str, port: int, server: asyncio.Future[None]) -> None:
+    """Return once ``host:port`` accepts connections; raise what ``server`` raised if it ends
+    first (a port in use, a failed start-up)."""
+    while not server.done():
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.wait({server}, timeout=0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    server.result()
 
 
 def dev_edge_environment(settings: Settings, origin_url: str) -> dict[str, str]:
