@@ -10,12 +10,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-# template:no-demo: from origin.cli import database, edge, keys, new, serve, token, update
-from origin.cli import bench, database, edge, keys, new, serve, token, update  # template:demo
+from origin.cli import (
+    accounts,
+    bench,  # template:demo
+    database,
+    edge,
+    keys,
+    new,
+    serve,
+    token,
+    update,
+)
 from origin.settings import SettingsError
 
-VERB_MODULES = (serve, database, keys, token, edge, new, update, bench)  # template:demo
-# template:no-demo: VERB_MODULES = (serve, database, keys, token, edge, new, update)
+VERB_MODULES = (serve, database, keys, accounts, token, edge, new, update, bench)  # template:demo
+# template:no-demo: VERB_MODULES = (serve, database, keys, accounts, token, edge, new, update)
 
 
 def build_parser() -> argparse.ArgumentParser:
