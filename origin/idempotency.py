@@ -78,6 +78,18 @@ async def _forget(store: Store, lock_key: str) -> None:
         await store.delete(lock_key)
 
 
+KEY_REUSED_CODE = "idempotency_key_reused"
+
+
+def key_reused_detail(key: str) -> str:
+    """What a client is told when ``key`` comes back with a different request (HTTP 422), by
+    this layer or by a handler that keeps its own record of keys (the demo's orders)."""
+    return (
+        f"Idempotency-Key {key!r} was already used for a different request; "
+        "use a new key for a new request"
+    )
+
+
 def _record(response: Response, fingerprint: str) -> bytes:
     kept = {name: value for name, value in response.headers.items() if name in KEPT_HEADERS}
     header = json.dumps([fingerprint, response.status_code, kept], separators=(",", ":"))
@@ -88,10 +100,5 @@ def _replay(recorded: bytes, key: str, fingerprint: str) -> Response:
     header, _, body = recorded.partition(b"\n")
     recorded_fingerprint, status, headers = json.loads(header)
     if recorded_fingerprint != fingerprint:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
-            f"Idempotency-Key {key!r} was already used for a different request; "
-            "use a new key for a new request",
-        )
+        raise ApiError(422, KEY_REUSED_CODE, key_reused_detail(key))
     return Response(body, status_code=status, headers={**headers, REPLAYED_HEADER: "true"})

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from origin.idempotency import KEY_REUSED_CODE, key_reused_detail
+
 
 class DemoError(Exception):
     """Base of the demo domain's errors."""
@@ -86,13 +88,10 @@ class OutOfStock(Conflict):
 class IdempotencyKeyReused(DemoError):
     """The same key came back with a different request: refuse rather than guess (HTTP 422)."""
 
-    code = "idempotency_key_reused"
+    code = KEY_REUSED_CODE
 
     def __init__(self, key: str) -> None:
-        super().__init__(
-            f"Idempotency-Key {key!r} was already used for a different request; "
-            "use a new key for a new order"
-        )
+        super().__init__(key_reused_detail(key))
         self.key = key
 
 
