@@ -100,3 +100,9 @@ async def client(app_client: AppClient, seeded_url: str) -> AsyncIterator[httpx.
     """The app on a seeded database (SQLite and PostgreSQL), with the in-process store."""
     async with app_client(seeded_url) as started:
         yield started
+
+
+async def order(client: httpx.AsyncClient, key: str, **headers: str) -> httpx.Response:
+    """``POST /api/orders`` for one unit of product 1: a write the geofence judges by country."""
+    body = {"items": [{"product_id": 1, "quantity": 1}]}
+    return await client.post("/api/orders", json=body, headers={"Idempotency-Key": key, **headers})

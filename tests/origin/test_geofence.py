@@ -6,15 +6,9 @@ import httpx
 import pytest
 
 from origin.settings import Settings, SettingsError
-from tests.origin.conftest import Caller
+from tests.origin.conftest import Caller, order
 
 pytestmark = pytest.mark.anyio
-
-ORDER = {"items": [{"product_id": 1, "quantity": 1}]}
-
-
-async def order(client: httpx.AsyncClient, key: str, **headers: str) -> httpx.Response:
-    return await client.post("/api/orders", json=ORDER, headers={"Idempotency-Key": key, **headers})
 
 
 async def test_an_embargoed_country_is_refused_everything_but_health_checks(

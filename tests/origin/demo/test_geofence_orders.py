@@ -7,8 +7,7 @@ import httpx
 import pytest
 
 from origin.settings import Settings
-from tests.origin.conftest import AppClient, Caller
-from tests.origin.test_geofence import order
+from tests.origin.conftest import AppClient, Caller, order
 
 pytestmark = pytest.mark.anyio
 
