@@ -34,7 +34,7 @@ LINE_TOO_LONG = "E501"
 UNUSED_NOQA = "RUF100"
 UNSORTED_IMPORTS = "I001"
 _NOQA = re.compile(r"#\s*noqa:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
-_FORMAT = ("format", "--no-cache", "--quiet", ".")
+_FORMAT = ("format", "--no-cache", ".")  # not --quiet: it hides what failed
 
 
 def tidy(app: dict[str, TreeFile]) -> dict[str, TreeFile]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import tokenize
+from pathlib import Path
+
 import pytest
 
 from origin.template.names import AppName
 from origin.template.rules import (
     EXEMPT_PATHS,
     RENAME_RULES,
+    TEMPLATE_SLUG,
     is_exempt,
     leftover_slugs,
     rename_path,
@@ -97,3 +102,25 @@ def test_after_renaming_no_slug_is_left() -> None:
 
 def test_every_rule_explains_itself() -> None:
     assert all(rule.why for rule in RENAME_RULES)
+
+
+def test_the_template_never_uses_its_slug_as_a_bare_python_name() -> None:
+    # A standing-alone `outpost` becomes the slug (`my-shop`), which is no Python name: a function
+    # or variable called `outpost` would break every new app's syntax.
+    project = Path(__file__).resolve().parents[2]
+    listed = subprocess.run(
+        ["git", "ls-files", "*.py"],  # noqa: S607 - git from PATH, as the template machinery
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    bare = []
+    for path in listed:
+        if is_exempt(path) or not (project / path).is_file():
+            continue
+        with (project / path).open("rb") as source:
+            for token in tokenize.tokenize(source.readline):
+                if token.type == tokenize.NAME and token.string == TEMPLATE_SLUG:
+                    bare.append(f"{path}:{token.start[0]}")
+    assert bare == []

@@ -38,7 +38,7 @@ async def registered(url: str, email: str) -> None:
         await engine.dispose()
 
 
-def outpost(url: str, tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+def accounts_command(url: str, tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "origin.cli", "accounts", *arguments],
         env={**os.environ, "DATABASE_URL": url, "OUTPOST_DATA_DIR": str(tmp_path)},
@@ -55,10 +55,10 @@ async def test_an_operator_makes_an_account_admin_and_takes_it_back(
 ) -> None:
     await registered(migrated_url, EMAIL)
 
-    shown = outpost(migrated_url, tmp_path, "show", EMAIL)
-    granted = outpost(migrated_url, tmp_path, "grant", "Ops@Example.com", "admin", "support")
+    shown = accounts_command(migrated_url, tmp_path, "show", EMAIL)
+    granted = accounts_command(migrated_url, tmp_path, "grant", "Ops@Example.com", "admin", "support")
     after_grant = await roles_of(migrated_url, EMAIL)
-    revoked = outpost(migrated_url, tmp_path, "revoke", EMAIL, "admin", "customer")
+    revoked = accounts_command(migrated_url, tmp_path, "revoke", EMAIL, "admin", "customer")
 
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith(f"{EMAIL} usr_")
@@ -74,14 +74,14 @@ async def test_an_unknown_address_is_an_error_that_changes_nothing(
     migrated_url: str, tmp_path: Path
 ) -> None:
     await registered(migrated_url, EMAIL)
-    result = outpost(migrated_url, tmp_path, "grant", "nobody@example.com", "admin")
+    result = accounts_command(migrated_url, tmp_path, "grant", "nobody@example.com", "admin")
     assert result.returncode == 1
     assert "no account has the address 'nobody@example.com'" in result.stderr
     assert await roles_of(migrated_url, EMAIL) == frozenset({"customer"})
 
 
 async def test_a_malformed_role_is_refused_before_the_database_is_touched(tmp_path: Path) -> None:
-    result = outpost("sqlite:///does-not-matter.db", tmp_path, "grant", EMAIL, "Admin Role")
+    result = accounts_command("sqlite:///does-not-matter.db", tmp_path, "grant", EMAIL, "Admin Role")
     assert result.returncode == 2
     assert "'Admin Role' is not a role" in result.stderr
     assert not (tmp_path / "does-not-matter.db").exists()
@@ -89,7 +89,7 @@ async def test_a_malformed_role_is_refused_before_the_database_is_touched(tmp_pa
 
 async def test_an_unmigrated_database_says_what_to_run(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    result = outpost(url, tmp_path, "show", EMAIL)
+    result = accounts_command(url, tmp_path, "show", EMAIL)
     assert result.returncode == 1
     assert "outpost db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
