@@ -141,6 +141,10 @@ async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
             shutdown_trigger=stop.wait,
         )
     )
+    await _until_listening(settings.host, edge_port, edge)
+    if stop.is_set():  # Ctrl-C while starting: say nothing about URLs that are going away
+        await asyncio.gather(origin, edge)
+        return
     print(
         f"dev: edge    {edge_url}   (local mode: CF-IPCountry sets your country)\n"
         f"dev: origin  {origin_url}\n"
@@ -158,8 +162,8 @@ async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
 
 
 async def _until_listening(host: str, port: int, server: asyncio.Future[None]) -> None:
-    """Return once ``host:port`` accepts connections; raise what ``server`` raised if it ends
-    first (a port in use, a failed start-up)."""
+    """Return once ``host:port`` accepts connections, or once ``server`` ends (raising what it
+    raised: a port in use, a failed start-up)."""
     while not server.done():
         try:
             _, writer = await asyncio.open_connection(host, port)

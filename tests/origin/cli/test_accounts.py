@@ -56,7 +56,9 @@ async def test_an_operator_makes_an_account_admin_and_takes_it_back(
     await registered(migrated_url, EMAIL)
 
     shown = accounts_command(migrated_url, tmp_path, "show", EMAIL)
-    granted = accounts_command(migrated_url, tmp_path, "grant", "Ops@Example.com", "admin", "support")
+    granted = accounts_command(
+        migrated_url, tmp_path, "grant", "Ops@Example.com", "admin", "support"
+    )
     after_grant = await roles_of(migrated_url, EMAIL)
     revoked = accounts_command(migrated_url, tmp_path, "revoke", EMAIL, "admin", "customer")
 
@@ -81,7 +83,9 @@ async def test_an_unknown_address_is_an_error_that_changes_nothing(
 
 
 async def test_a_malformed_role_is_refused_before_the_database_is_touched(tmp_path: Path) -> None:
-    result = accounts_command("sqlite:///does-not-matter.db", tmp_path, "grant", EMAIL, "Admin Role")
+    result = accounts_command(
+        "sqlite:///does-not-matter.db", tmp_path, "grant", EMAIL, "Admin Role"
+    )
     assert result.returncode == 2
     assert "'Admin Role' is not a role" in result.stderr
     assert not (tmp_path / "does-not-matter.db").exists()
