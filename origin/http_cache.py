@@ -5,6 +5,10 @@ a write invalidates one of its tags. Every such response carries what a shared c
 a CDN) needs: ``Cache-Control`` with ``s-maxage`` and the stale-* extensions, a strong ``ETag``
 (``If-None-Match`` answers 304) and ``Cache-Tag`` naming what it depends on, so a purge by tag
 reaches the edge as well as the origin's own copy.
+
+The rate limiter reads a request's cached copy ahead, in the same Redis call that spends the
+request's budget (:func:`read_ahead_key`, :func:`keep_read_ahead`), so a cached answer costs one
+round trip to Redis, not two.
 """
 
 from __future__ import annotations
@@ -72,6 +76,31 @@ def cache_key(request: Request) -> str:
     return f"response:{request.url.path}?{canonical}"
 
 
+_READ_AHEAD = "cached_response_read_ahead"  # request.state: (key, value or None)
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def read_ahead_key(request: Request) -> str | None:
+    """The key under which a cached answer to ``request`` would be, for reading it ahead; None
+    when no cached answer can serve it (not a read, or the response cache is off)."""
+    if request.method not in _READ_METHODS or not services(request).settings.response_cache:
+        return None
+    return cache_key(request)
+
+
+def keep_read_ahead(request: Request, key: str, value: bytes | None) -> None:
+    """Hand what was read under ``key`` (None: nothing) to :func:`cached_json`."""
+    setattr(request.state, _READ_AHEAD, (key, value))
+
+
+async def _cached_copy(request: Request, key: str) -> bytes | None:
+    read_ahead = getattr(request.state, _READ_AHEAD, None)
+    if read_ahead is not None and read_ahead[0] == key:
+        value: bytes | None = read_ahead[1]
+        return value
+    return await services(request).store.get(key)
+
+
 async def cached_json(
     request: Request,
     *,
@@ -86,7 +115,7 @@ async def cached_json(
     found = services(request)
     store = found.store
     key = cache_key(request)
-    packed = await store.get(key) if found.settings.response_cache else None
+    packed = await _cached_copy(request, key) if found.settings.response_cache else None
     if packed is not None:
         rendered = RenderedResponse.unpack(packed)
         outcome = "hit"

@@ -123,12 +123,28 @@ class RedisStore:
         return removed
 
     async def hit(self, bucket: str, limit: int, window_seconds: float) -> RateLimitDecision:
+        decision, _ = await self._hit(bucket, limit, window_seconds, read=None)
+        return decision
+
+    async def hit_and_get(
+        self, bucket: str, limit: int, window_seconds: float, key: str
+    ) -> tuple[RateLimitDecision, bytes | None]:
+        decision, value = await self._hit(bucket, limit, window_seconds, read=self._values + key)
+        self.stats.count_read(value)
+        return decision, value
+
+    async def _hit(
+        self, bucket: str, limit: int, window_seconds: float, read: str | None
+    ) -> tuple[RateLimitDecision, bytes | None]:
+        """One script call: the GCRA step, and ``read``'s value when asked."""
         interval_us = gcra.emission_interval_us(limit, window_seconds)
+        keys = [self._buckets + bucket] if read is None else [self._buckets + bucket, read]
         async with self._guard:
-            allowed, remaining, reset_us, retry_us = await self._rate_limit(
-                keys=[self._buckets + bucket], args=[limit, interval_us]
+            allowed, remaining, reset_us, retry_us, *value = await self._rate_limit(
+                keys=keys, args=[limit, interval_us]
             )
-        return gcra.decision(bool(allowed), limit, remaining, reset_us, retry_us)
+        decision = gcra.decision(bool(allowed), limit, remaining, reset_us, retry_us)
+        return decision, value[0] if value else None
 
     async def ping(self) -> None:
         async with self._guard:

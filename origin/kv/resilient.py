@@ -123,15 +123,18 @@ class ResilientStore:
             await self._ensure_available()
             return await self.inner.hit(bucket, limit, window_seconds)
         except StoreUnavailable as error:
-            self._degrade(error)
-            self._warn_fail_open_once()
-            return RateLimitDecision(
-                allowed=True,
-                limit=limit,
-                remaining=limit,
-                reset_after_seconds=0.0,
-                retry_after_seconds=0.0,
-            )
+            return self._failed_open(error, limit)
+
+    async def hit_and_get(
+        self, bucket: str, limit: int, window_seconds: float, key: str
+    ) -> tuple[RateLimitDecision, bytes | None]:
+        try:
+            await self._ensure_available()
+            decision, value = await self.inner.hit_and_get(bucket, limit, window_seconds, key)
+        except StoreUnavailable as error:
+            decision, value = self._failed_open(error, limit), None
+        self.stats.count_read(value)
+        return decision, value
 
     async def ping(self) -> None:
         try:
@@ -208,6 +211,18 @@ class ResilientStore:
         if len(self._pending_tags) > self._max_pending_tags:
             self._pending_tags.clear()
             self._pending_overflowed = True
+
+    def _failed_open(self, error: StoreUnavailable, limit: int) -> RateLimitDecision:
+        """The decision while Redis is down: let the request through (see the module's doc)."""
+        self._degrade(error)
+        self._warn_fail_open_once()
+        return RateLimitDecision(
+            allowed=True,
+            limit=limit,
+            remaining=limit,
+            reset_after_seconds=0.0,
+            retry_after_seconds=0.0,
+        )
 
     def _warn_fail_open_once(self) -> None:
         if not self._warned_fail_open:

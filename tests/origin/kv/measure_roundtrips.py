@@ -1,4 +1,4 @@
-"""Measure (not assert) what one cached read and one rate-limit hit cost against a real Redis.
+"""Measure (not assert) what a cached read, a rate-limit hit and both in one call cost on Redis.
 
 Run: ``.venv/bin/python -m tests.origin.kv.measure_roundtrips [REDIS_URL] [ITERATIONS]``.
 Prints microseconds per operation, one request at a time (as a request sees it). Rounds of each
@@ -51,6 +51,9 @@ def store_operations(name: str, store: Store) -> dict[str, Operation]:
     return {
         f"{name} cached GET": lambda: store.get(CACHED_KEY),
         f"{name} rate-limit hit": lambda: store.hit("ratelimit:addr:127.0.0.1", 10**9, 60.0),
+        f"{name} hit + cached read": lambda: store.hit_and_get(
+            "ratelimit:addr:127.0.0.1", 10**9, 60.0, CACHED_KEY
+        ),
     }
 
 

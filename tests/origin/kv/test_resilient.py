@@ -58,6 +58,8 @@ async def test_when_redis_is_killed_every_operation_degrades_as_specified(
     decision = await store.hit("addr:1", limit=1, window_seconds=60)
     assert decision.allowed  # rate limiting fails open
     assert decision.limit == 1
+    decision, cached = await store.hit_and_get("addr:1", 1, 60, "response:/p")
+    assert (decision.allowed, cached) == (True, None)  # both at once: the same, together
     # State cannot be faked or silently lost: the caller falls back to the database.
     with pytest.raises(StoreUnavailable):
         await store.add("idem:1", b"lock", ttl_seconds=60)
@@ -69,8 +71,8 @@ async def test_when_redis_is_killed_every_operation_degrades_as_specified(
         await store.ping()
 
     assert redis_errors(store) == 1  # only the first call waited for Redis
-    assert store.stats.degraded == 8
-    assert store.stats.misses == 1
+    assert store.stats.degraded == 9
+    assert store.stats.misses == 2
 
 
 async def test_a_readiness_check_fails_while_redis_is_down(
