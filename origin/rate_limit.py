@@ -6,8 +6,7 @@ all origin processes share it when Redis is configured; when Redis fails, the st
 request through (fails open) rather than turning an outage of the cache into one of the API.
 
 A read that a cached answer could serve spends its budget and fetches that answer in one store
-call (:mod:`origin.http_cache` then uses it): two Redis round trips per cached read were most of
-its cost.
+call (:mod:`origin.http_cache` then uses it), saving a second Redis round trip per cached read.
 """
 
 from __future__ import annotations
