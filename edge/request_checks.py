@@ -15,14 +15,13 @@ from urllib.parse import quote, unquote
 from edge.answers import EarlyAnswer, refuse
 from edge.config import RequestLimits
 from edge.http import EdgeRequest
+from shared.http_cache import encode_path
 
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _ALLOW_HEADER = ", ".join(sorted(ALLOWED_METHODS))
 _TARGET = re.compile(r"/[\x21-\x7e]*")  # origin-form, visible ASCII only
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
-# Characters left as they are when the decoded path is re-encoded (RFC 3986 pchar and "/").
-_PATH_SAFE = "/!$&'()*+,;=:@-._~"
 # After a framing refusal the rest of the connection cannot be trusted to be read correctly
 # (that is what smuggling exploits): the connection is closed after the answer.
 _CLOSE = [("connection", "close")]
@@ -79,7 +78,7 @@ def parse_target(target: str) -> Target:
         raise refuse(400, "bad_request", "the path holds dot segments")
     return Target(
         path=path,
-        forward_path=quote(path, safe=_PATH_SAFE),
+        forward_path=encode_path(path),
         query=quote(query, safe=_QUERY_SAFE),
     )
 

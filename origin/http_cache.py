@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from origin.services import services
+from shared.http_cache import QueryTooComplex, normalise_query
+from shared.http_cache import cache_key as shared_cache_key
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -69,11 +71,16 @@ def strong_etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-def cache_key(request: Request) -> str:
-    """The path and the query parameters in canonical order: ``?a=1&b=2`` = ``?b=2&a=1``."""
-    query = sorted(request.query_params.multi_items())
-    canonical = "&".join(f"{key}={value}" for key, value in query)
-    return f"response:{request.url.path}?{canonical}"
+def cache_key(request: Request) -> str | None:
+    """The request's target in the one canonical form the edge keys on too
+    (:func:`shared.http_cache.cache_key`: ``?a=1&b=2`` = ``?b=2&a=1``, while ``/a%3Fb=1`` and
+    ``/a?b=1`` stay apart); None for a query too complex to key on (such a read is not cached)."""
+    try:
+        # No parameter is ignored here: a route may read any of them.
+        query = normalise_query(request.url.query, ignored=())
+    except QueryTooComplex:
+        return None
+    return "response:" + shared_cache_key(request.url.path, query)
 
 
 _READ_AHEAD = "cached_response_read_ahead"  # request.state: (key, value or None)
@@ -114,15 +121,15 @@ async def cached_json(
     """
     found = services(request)
     store = found.store
-    key = cache_key(request)
-    packed = await _cached_copy(request, key) if found.settings.response_cache else None
+    key = cache_key(request) if found.settings.response_cache else None
+    packed = await _cached_copy(request, key) if key is not None else None
     if packed is not None:
         rendered = RenderedResponse.unpack(packed)
         outcome = "hit"
     else:
         body = render_json(await produce())
         rendered = RenderedResponse(body=body, etag=strong_etag(body), tags=tuple(tags))
-        if found.settings.response_cache:
+        if key is not None:
             await store.cache_put(key, rendered.pack(), rendered.tags, policy.s_maxage)
             outcome = "miss"
         else:

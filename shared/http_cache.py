@@ -308,16 +308,46 @@ def normalise_query(query: str, ignored: Iterable[str] = DEFAULT_IGNORED_QUERY_P
         return ""
     patterns = tuple(ignored)
     try:
-        pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=MAX_QUERY_PARAMETERS)
+        # Bytes that are not UTF-8 survive as surrogates and are encoded back as they came:
+        # ``%FF`` must not become U+FFFD and share a key with ``%EF%BF%BD``.
+        pairs = parse_qsl(
+            query,
+            keep_blank_values=True,
+            max_num_fields=MAX_QUERY_PARAMETERS,
+            errors="surrogateescape",
+        )
     except ValueError:
         raise QueryTooComplex("too many query parameters") from None
     kept = [(name, value) for name, value in pairs if not ignored_parameter(name, patterns)]
     kept.sort(key=lambda pair: pair[0])  # stable: repeated names keep their order
-    return "&".join(f"{quote(name, safe='')}={quote(value, safe='')}" for name, value in kept)
+    return "&".join(f"{_encode_component(name)}={_encode_component(value)}" for name, value in kept)
+
+
+def _encode_component(text: str) -> str:
+    return quote(text, safe="", errors="surrogateescape")
+
+
+# Characters a canonically encoded path keeps as they are (RFC 3986 pchar and "/"). Everything
+# else is percent-encoded, ``?``, ``#`` and ``%`` included, so an encoded path never holds the
+# characters that end a path in a URL or a key.
+PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def encode_path(path: str) -> str:
+    """The one canonical encoding of a decoded path: what the edge forwards and keys on."""
+    return quote(path, safe=PATH_SAFE, errors="surrogatepass")
 
 
 def cache_key(path: str, normalised_query: str) -> str:
-    return f"{path}?{normalised_query}" if normalised_query else path
+    """The key of a decoded ``path`` and a :func:`normalise_query` query.
+
+    The path is encoded again (:func:`encode_path`), so a ``?`` or ``#`` that arrived
+    percent-encoded in the path stays encoded: ``/a%3Fb=1`` and ``/a?b=1`` are different targets
+    for the origin, and get different keys. A key never holds ``#`` (the normalised query encodes
+    it too), which leaves that character free to separate a key from its variant.
+    """
+    encoded = encode_path(path)
+    return f"{encoded}?{normalised_query}" if normalised_query else encoded
 
 
 def if_none_match_matches(if_none_match: str | None, etag: str | None) -> bool:

@@ -6,12 +6,16 @@ with the ``Age`` header rather than by waiting, so no test sleeps to let a copy 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
+from edge.request_checks import parse_target
+from shared.http_cache import variant_fingerprint
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.lab import CLOSE, GARBAGE, HANG, RESET, Lab, LabResponse
 from tests.edge.support.tokens import mint
@@ -305,3 +309,45 @@ def _eventually(
         if done(response) or time.monotonic() > deadline:
             return response
         time.sleep(0.02)
+
+
+CACHE_KEY_CASES = json.loads(
+    (Path(__file__).parents[2] / "data" / "cache_keys.json").read_text(encoding="utf-8")
+)["distinct"]
+
+
+@pytest.mark.parametrize("case", CACHE_KEY_CASES, ids=lambda case: case["probe"])
+def test_a_target_that_only_looks_like_a_cached_one_is_not_served_its_copy(
+    lab_edge: EdgeUnderTest, lab: Lab, unique: str, case: dict[str, str]
+) -> None:
+    base = f"/c/{unique}"
+    cached_path, probe_path = (
+        parse_target((base + case[name]).partition("?")[0]).forward_path
+        for name in ("cached", "probe")
+    )
+    if probe_path == cached_path:  # the lab scripts by path: the probe's answer comes second
+        lab.script(cached_path, body("cached", PUBLIC), body("probe", PUBLIC))
+    else:
+        lab.script(cached_path, body("cached", PUBLIC))
+        lab.script(probe_path, body("probe", PUBLIC))
+
+    first = lab_edge.client.get(base + case["cached"])
+    probe = lab_edge.client.get(base + case["probe"])
+
+    assert (first.headers["x-cache"], first.text) == ("MISS", "cached")
+    assert (probe.headers["x-cache"], probe.text) == ("MISS", "probe")
+
+
+def test_a_path_naming_a_variants_key_is_not_that_variant(
+    lab_edge: EdgeUnderTest, lab: Lab, unique: str
+) -> None:
+    vary = ("vary", "Accept-Language")
+    base = lab.script(f"/c/{unique}", body("english", PUBLIC, vary))
+    variant = variant_fingerprint(("accept-language",), {"accept-language": ["en"]})
+    lab.script(f"{base}%23{variant}", body("probe", PUBLIC))
+
+    english = get(lab_edge, base, **{"Accept-Language": "en"})
+    probe = get(lab_edge, f"{base}%23{variant}", **{"Accept-Language": "en"})
+
+    assert english.text == "english"
+    assert (probe.headers["x-cache"], probe.text) == ("MISS", "probe")
