@@ -152,6 +152,7 @@ class Forwarder:
             issued_at=int(self._clock.now()),
             nonce=self._random.token(16),
             client=valid_address(context.request.client),
+            session_id=token.session_id if token else None,
         )
 
 

@@ -3,14 +3,21 @@
 The edge verifies the caller's token and looks up the country; the origin must not redo that
 work, nor trust a client's own headers for it. So the edge sends one header::
 
-    X-Outpost-Assertion: v1.<kid>.<payload>.<mac>
+    X-Outpost-Assertion: v2.<kid>.<payload>.<mac>
 
 ``payload`` is base64url JSON ``{"m": method, "h": SHA-256 of the path (hex), "s": subject or
-null, "r": roles, "c": country or null, "a": the client's address or null, "t": issued-at
-seconds, "n": nonce}``; ``mac`` is base64url
-HMAC-SHA256 over ``v1.<kid>.<payload>`` under the secret named ``kid``, so secrets rotate by
-adding a kid. The path (with its query) is bound by its SHA-256 rather than copied, which keeps the
-header small for any URL; the origin recomputes it from the request it received.
+null, "r": roles, "i": the token's session (``sid``) or null, "c": country or null, "a": the
+client's address or null, "t": issued-at seconds, "n": nonce}``; ``mac`` is base64url
+HMAC-SHA256 over ``v2.<kid>.<payload>`` under the secret named ``kid``, so secrets rotate by
+adding a kid.
+
+The assertion carries everything the origin needs to decide about the caller, the session
+included, so nothing depends on the client's token travelling with it: a client can have the
+edge drop any header (``Connection: authorization``), yet the origin still checks the session
+against its revocation list.
+
+The path (with its query) is bound by its SHA-256 rather than copied, which keeps the header
+small for any URL; the origin recomputes it from the request it received.
 
 Replay detection needs shared state, so it stays with the caller: :func:`verify_assertion`
 returns the nonce and the time until which it must be remembered (an atomic ``SET NX`` in Redis).
@@ -30,10 +37,11 @@ from enum import StrEnum
 from typing import Any
 
 from shared.b64 import b64url_encode, decode_checked_alphabet
+from shared.jwt.claims import SESSION_ID
 from shared.principal import Principal
 
 ASSERTION_HEADER = "X-Outpost-Assertion"
-VERSION = "v1"
+VERSION = "v2"
 MIN_SECRET_BYTES = 32
 MAX_ASSERTION_LENGTH = 4096
 
@@ -42,9 +50,9 @@ _NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _METHOD = re.compile(r"[A-Z]{1,16}")
 _COUNTRY = re.compile(r"[A-Z][A-Z0-9]")
 _CLIENT = re.compile(r"[0-9A-Fa-f:.]{2,45}")  # an IPv4 or IPv6 address, as text
-_ASSERTION = re.compile(r"v1\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})")
+_ASSERTION = re.compile(r"v2\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})")
 _ANY_VERSION = re.compile(r"v[0-9]+\.")
-_PAYLOAD_MEMBERS = frozenset("mhsrctna")
+_PAYLOAD_MEMBERS = frozenset("mhsrictna")
 _JSON = json.JSONDecoder()  # stateless; reused to skip json.loads' per-call dispatch
 
 
@@ -83,6 +91,8 @@ class Assertion:
     key_id: str
     client: str | None = None
     """The address the client connected to the edge from (rate limits key on it)."""
+    session_id: str | None = None
+    """The session of the token the edge verified: the origin checks it is not revoked."""
 
     def principal(self) -> Principal | None:
         """The caller the edge authenticated, or ``None`` for an anonymous request."""
@@ -118,9 +128,11 @@ def sign_assertion(
     issued_at: int,
     nonce: str,
     client: str | None = None,
+    session_id: str | None = None,
 ) -> str:
     """Build the header value. ``nonce`` is random (e.g. ``secrets.token_urlsafe(16)``);
-    ``client`` is the address the client connected from, when the edge knows it."""
+    ``client`` is the address the client connected from, when the edge knows it;
+    ``session_id`` is the verified token's ``sid`` claim, when it has one."""
     if len(secret) < MIN_SECRET_BYTES:
         raise ValueError(f"assertion secrets need at least {MIN_SECRET_BYTES} bytes")
     _require(_KEY_ID, key_id, "key_id")
@@ -130,6 +142,10 @@ def sign_assertion(
         _require(_COUNTRY, country, "country")
     if client is not None:
         _require(_CLIENT, client, "client")
+    if session_id is not None:
+        _require(SESSION_ID, session_id, "session_id")
+        if subject is None:
+            raise ValueError("a session belongs to a subject")
     if subject is not None and not subject:
         raise ValueError("subject must be non-empty, or None for an anonymous request")
     if type(issued_at) is not int or issued_at < 0:
@@ -138,6 +154,7 @@ def sign_assertion(
         "a": client,
         "c": country,
         "h": path_digest(path),
+        "i": session_id,
         "m": method,
         "n": nonce,
         "r": sorted(set(roles)),
@@ -197,6 +214,7 @@ def verify_assertion(
         nonce_expires_at=issued_at + max_age_seconds,
         key_id=key_id,
         client=claims["a"],
+        session_id=claims["i"],
     )
 
 
@@ -219,6 +237,7 @@ def _decode_payload(payload: str) -> dict[str, Any]:
     if not isinstance(claims, dict) or claims.keys() != _PAYLOAD_MEMBERS:
         raise AssertionInvalid(AssertionErrorReason.MALFORMED, "payload has the wrong members")
     subject, roles, country, client = claims["s"], claims["r"], claims["c"], claims["a"]
+    session = claims["i"]
     well_formed = (
         isinstance(claims["m"], str)
         and isinstance(claims["h"], str)
@@ -227,6 +246,8 @@ def _decode_payload(payload: str) -> dict[str, Any]:
         and (subject is None or (isinstance(subject, str) and subject))
         and (country is None or isinstance(country, str))
         and (client is None or (isinstance(client, str) and _CLIENT.fullmatch(client)))
+        and (session is None or (isinstance(session, str) and SESSION_ID.fullmatch(session)))
+        and (session is None or subject is not None)
         and isinstance(roles, list)
         and all(isinstance(role, str) for role in roles)
     )

@@ -4,9 +4,11 @@ In order:
 
 1. An ``X-Outpost-Assertion`` header (the edge vouching for the request, see
    :mod:`shared.assertion`): checked (MAC, method and path, age) and its nonce spent. A valid one
-   with a subject is the principal, country included; a forged, stale or replayed one is 401.
-   An anonymous assertion still vouches for the country, and a bearer token, if any, is then
-   checked here.
+   with a subject is the principal, country included, once the session it names (if any) is
+   checked against the revocation list; a forged, stale or replayed one is 401. The session
+   travels in the assertion, not in the client's token: a token the client had the edge drop
+   (``Connection: authorization``) cannot escape revocation. An anonymous assertion still vouches
+   for the country, and a bearer token, if any, is then checked here.
 2. ``Authorization: Bearer <token>``: verified by :mod:`origin.identity.verification`, then its
    session (``sid``) is checked against the revocation list. Any failure is the same 401 with
    ``WWW-Authenticate: Bearer error="invalid_token"``; the reason goes to the log only.
@@ -39,7 +41,6 @@ from shared.assertion import ASSERTION_HEADER, Assertion, AssertionInvalid, veri
 from shared.jwt import (
     SAFE_DESCRIPTIONS,
     TokenInvalid,
-    decode_unverified,
     www_authenticate_header,
 )
 from shared.principal import Principal
@@ -135,7 +136,8 @@ class Authenticator:
             vouch(request, Vouched(country=assertion.country, client=assertion.client))
             principal = assertion.principal()
             if principal is not None:
-                await self._check_forwarded_session(request, principal.subject)
+                if assertion.session_id is not None:
+                    await self._refuse_revoked(request, assertion.session_id)
                 return principal
             country = assertion.country
         token = bearer_credentials(request.headers.get("authorization"))
@@ -182,29 +184,9 @@ class Authenticator:
         except KeyringError:
             logger.exception("the signing keys cannot be read")
             raise keys_unavailable() from None
-        session_id = verified.claims.get("sid")
-        if verified.issuer == self._tokens.issuer and isinstance(session_id, str):
-            await self._refuse_revoked(request, session_id)
+        if verified.session_id is not None:
+            await self._refuse_revoked(request, verified.session_id)
         return verified.principal(country)
-
-    async def _check_forwarded_session(self, request: Request, subject: str) -> None:
-        """Revocation for a request the edge vouched for: the edge verified the bearer token it
-        forwarded, but cannot know that its session was revoked since. The token is only read
-        here (its signature held at the edge, and the assertion's MAC vouches for the edge)."""
-        token = bearer_credentials(request.headers.get("authorization"))
-        if not token:
-            return
-        try:
-            claims = decode_unverified(token).claims
-        except TokenInvalid:
-            return
-        session_id = claims.get("sid")
-        if (
-            claims.get("iss") == self._tokens.issuer
-            and claims.get("sub") == subject
-            and isinstance(session_id, str)
-        ):
-            await self._refuse_revoked(request, session_id)
 
     async def _refuse_revoked(self, request: Request, session_id: str) -> None:
         if await self._revocations.is_revoked(session_id):

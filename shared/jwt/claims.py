@@ -5,6 +5,7 @@ Run only after the signature holds: before that, claims are an attacker's text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ MAX_NUMERIC_DATE = 253_402_300_799
 MAX_SUBJECT_LENGTH = 255
 MAX_ROLES = 64
 MAX_ROLE_LENGTH = 64
+MAX_SESSION_ID_LENGTH = 128
+# A session id travels in the edge's assertion and keys the revocation list: printable ASCII.
+SESSION_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_SESSION_ID_LENGTH}}}")
 
 _ABSENT: Any = object()
 
@@ -28,12 +32,13 @@ class ValidatedClaims:
     roles: frozenset[str]
     issuer: str
     expires_at: float
+    session_id: str | None = None
 
 
 def check_claims(
     claims: Mapping[str, Any], policy: VerificationPolicy, now: float
 ) -> ValidatedClaims:
-    """Check times (with leeway), issuer, audience, subject and roles, in that order."""
+    """Check times (with leeway), issuer, audience, subject, roles and session, in that order."""
     leeway = policy.leeway_seconds
     expires_at = numeric_date(claims, "exp")
     if expires_at is None:
@@ -54,6 +59,7 @@ def check_claims(
         roles=roles_from_claims(claims),
         issuer=policy.issuer,
         expires_at=expires_at,
+        session_id=session_id_from_claims(claims),
     )
 
 
@@ -106,6 +112,20 @@ def roles_from_claims(claims: Mapping[str, Any]) -> frozenset[str]:
         if not isinstance(role, str) or not 0 < len(role) <= MAX_ROLE_LENGTH:
             raise TokenInvalid(TokenErrorReason.INVALID_CLAIM, "roles must be short strings")
     return frozenset(roles)
+
+
+def session_id_from_claims(claims: Mapping[str, Any]) -> str | None:
+    """The ``sid`` claim (the session a token belongs to, for revocation); absent means none.
+
+    A present but ill-formed one refuses the token: a session that cannot be looked up must not
+    pass as "no session", or the token would escape revocation.
+    """
+    session_id = claims.get("sid", _ABSENT)
+    if session_id is _ABSENT:
+        return None
+    if not isinstance(session_id, str) or SESSION_ID.fullmatch(session_id) is None:
+        raise TokenInvalid(TokenErrorReason.INVALID_CLAIM, "sid must be a short printable string")
+    return session_id
 
 
 def principal_from_claims(claims: Mapping[str, Any], country: str | None = None) -> Principal:

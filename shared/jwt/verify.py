@@ -7,7 +7,7 @@ Order, cheapest first, and nothing from the token trusted before its signature h
 2. header against the policy: ``alg`` in the configured allow-list, no ``crit``, ``typ``, ``kid``;
 3. key selection by ``kid`` and ``alg`` together, and the signature's exact length;
 4. the signature, through the :class:`SignatureVerifier` port (the only expensive step);
-5. claims: ``exp``, ``nbf``, ``iat`` (with leeway), ``iss``, ``aud``, ``sub``, ``roles``.
+5. claims: ``exp``, ``nbf``, ``iat`` (with leeway), ``iss``, ``aud``, ``sub``, ``roles``, ``sid``.
 
 Claims are parsed in step 1 but only *read* in step 5; a caller that must pick a policy by
 issuer may read ``iss`` from :func:`decode_unverified`'s result for that routing alone, then
@@ -49,6 +49,8 @@ class VerifiedToken:
     key_id: str
     header: Mapping[str, Any]
     claims: Mapping[str, Any]
+    session_id: str | None = None
+    """The ``sid`` claim: the session to check against the revocation list, if any."""
 
     @property
     def token_id(self) -> str | None:
@@ -96,6 +98,7 @@ async def verify_parsed(
         key_id=kid,
         header=parsed.header,
         claims=parsed.claims,
+        session_id=claims.session_id,
     )
 
 

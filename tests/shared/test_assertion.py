@@ -67,6 +67,29 @@ def test_the_clients_address_travels_signed(client: str | None) -> None:
     assert verify(sign(client=client)).client == client
 
 
+@pytest.mark.parametrize("session_id", ["s-0123456789abcdef", "~!x", None])
+def test_the_tokens_session_travels_signed(session_id: str | None) -> None:
+    """The origin checks revocation against it: the client's token need not travel along."""
+    assert verify(sign(session_id=session_id)).session_id == session_id
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"session_id": ""},
+        {"session_id": "has space"},
+        {"session_id": "nul\x00"},
+        {"session_id": "x" * 129},
+        {"session_id": "s-1", "subject": None},
+    ],
+)
+def test_the_edge_cannot_sign_a_session_the_origin_could_not_look_up(
+    changes: dict[str, Any],
+) -> None:
+    with pytest.raises(ValueError, match="session"):
+        sign(**changes)
+
+
 @pytest.mark.parametrize(
     ("raw", "address"),
     [
@@ -101,7 +124,7 @@ def test_a_signed_assertion_verifies_to_what_the_edge_established() -> None:
 def test_the_header_is_compact_and_bounded_whatever_the_url_length() -> None:
     long_path = "/search?q=" + "x" * 20_000
     header = sign(path=long_path)
-    assert header.startswith("v1.2025a.")
+    assert header.startswith("v2.2025a.")
     assert len(header) < 400
     assert verify(header, path=long_path).path == long_path
 
@@ -122,7 +145,7 @@ def test_the_nonce_is_returned_with_how_long_it_must_be_remembered() -> None:
 
 def test_changing_any_character_of_payload_or_mac_is_detected_as_forgery() -> None:
     header = sign()
-    start = len("v1.2025a.")
+    start = len("v2.2025a.")
     for position in range(start, len(header)):
         if header[position] == ".":
             continue
@@ -146,7 +169,7 @@ def test_during_rotation_both_secrets_are_accepted_and_a_retired_one_is_not() ->
 
 
 def test_a_key_id_cannot_pick_another_key_s_secret() -> None:
-    relabelled = sign().replace("v1.2025a.", "v1.2025b.", 1)
+    relabelled = sign().replace("v2.2025a.", "v2.2025b.", 1)
     both = {"2025a": OLD_SECRET, "2025b": NEW_SECRET}
     assert refusal(relabelled, secrets=both) is AssertionErrorReason.FORGED
 
@@ -185,15 +208,16 @@ def test_an_assertion_only_covers_the_request_it_was_signed_for(
     [
         ("", AssertionErrorReason.MALFORMED),
         ("garbage", AssertionErrorReason.MALFORMED),
-        ("v1.2025a.e30", AssertionErrorReason.MALFORMED),
-        ("v1.2025a.e30." + "A" * 42, AssertionErrorReason.MALFORMED),
-        ("v1..e30." + "A" * 43, AssertionErrorReason.MALFORMED),
-        ("v2.2025a.e30." + "A" * 43, AssertionErrorReason.UNSUPPORTED_VERSION),
-        ("v1.2025a.e30." + "A" * 43 + " ", AssertionErrorReason.MALFORMED),
-        ("v1.2025a.ü." + "A" * 43, AssertionErrorReason.MALFORMED),
-        ("v1.2025a." + "A" * MAX_ASSERTION_LENGTH, AssertionErrorReason.MALFORMED),
+        ("v2.2025a.e30", AssertionErrorReason.MALFORMED),
+        ("v2.2025a.e30." + "A" * 42, AssertionErrorReason.MALFORMED),
+        ("v2..e30." + "A" * 43, AssertionErrorReason.MALFORMED),
+        ("v1.2025a.e30." + "A" * 43, AssertionErrorReason.UNSUPPORTED_VERSION),
+        ("v3.2025a.e30." + "A" * 43, AssertionErrorReason.UNSUPPORTED_VERSION),
+        ("v2.2025a.e30." + "A" * 43 + " ", AssertionErrorReason.MALFORMED),
+        ("v2.2025a.ü." + "A" * 43, AssertionErrorReason.MALFORMED),
+        ("v2.2025a." + "A" * MAX_ASSERTION_LENGTH, AssertionErrorReason.MALFORMED),
         (None, AssertionErrorReason.MALFORMED),
-        (b"v1", AssertionErrorReason.MALFORMED),
+        (b"v2", AssertionErrorReason.MALFORMED),
     ],
 )
 def test_malformed_headers_are_refused(header: Any, reason: AssertionErrorReason) -> None:
@@ -202,9 +226,26 @@ def test_malformed_headers_are_refused(header: Any, reason: AssertionErrorReason
 
 def mac_over(payload: dict[str, Any] | str) -> str:
     text = payload if isinstance(payload, str) else json.dumps(payload)
-    signed = f"v1.2025a.{b64url_encode(text.encode())}"
+    signed = f"v2.2025a.{b64url_encode(text.encode())}"
     mac = b64url_encode(hmac.digest(OLD_SECRET, signed.encode(), hashlib.sha256))
     return f"{signed}.{mac}"
+
+
+VALID_PAYLOAD: dict[str, Any] = {
+    "m": "GET",
+    "h": path_digest("/api/orders?page=2"),
+    "s": "alice",
+    "r": [],
+    "i": "s-1",
+    "c": None,
+    "a": None,
+    "t": NOW,
+    "n": "n" * 16,
+}
+
+
+def test_the_payload_members_the_origin_reads_are_these() -> None:
+    assert verify(mac_over(VALID_PAYLOAD)).session_id == "s-1"
 
 
 @pytest.mark.parametrize(
@@ -218,6 +259,11 @@ def mac_over(payload: dict[str, Any] | str) -> str:
         {"m": "GET", "h": "x", "s": "a", "r": "admin", "c": None, "t": NOW, "n": "n" * 16},
         {"m": "GET", "h": "x", "s": "a", "r": [], "c": None, "t": True, "n": "n" * 16},
         {"m": "GET", "h": "x", "s": "a", "r": [], "c": None, "t": NOW, "n": "n" * 16, "x": 1},
+        {**VALID_PAYLOAD, "i": 7},
+        {**VALID_PAYLOAD, "i": ""},
+        {**VALID_PAYLOAD, "i": "a b"},
+        {**VALID_PAYLOAD, "i": "s-1", "s": None},
+        {key: value for key, value in VALID_PAYLOAD.items() if key != "i"},
     ],
 )
 def test_a_correctly_signed_but_malformed_payload_is_still_refused(
@@ -254,7 +300,7 @@ def test_signing_refuses_values_the_origin_could_not_check(changes: dict[str, An
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=200) | st.text(alphabet=B64URL + ".v1", max_size=200))
+@given(st.text(max_size=200) | st.text(alphabet=B64URL + ".v2", max_size=200))
 def test_random_headers_raise_nothing_but_assertion_invalid(header: str) -> None:
     with pytest.raises(AssertionInvalid):
         verify(header)

@@ -135,6 +135,18 @@ def test_roles_must_be_a_short_list_of_short_strings(roles: Any) -> None:
     assert refused.value.reason is TokenErrorReason.INVALID_CLAIM
 
 
+def test_the_session_is_the_sid_claim_and_absent_means_none() -> None:
+    assert check_claims(claims(sid="s-42"), POLICY, NOW).session_id == "s-42"
+    assert check_claims(claims(), POLICY, NOW).session_id is None
+
+
+@pytest.mark.parametrize("sid", ["", 42, ["s"], "a b", "nul\x00", "é", "s" * 129])
+def test_an_ill_formed_session_refuses_the_token_rather_than_escaping_revocation(
+    sid: Any,
+) -> None:
+    assert refusal(claims(sid=sid)) is TokenErrorReason.INVALID_CLAIM
+
+
 def test_claims_make_a_principal_with_the_country_given() -> None:
     principal = principal_from_claims({"sub": "bob", "roles": ["admin"]}, country="DE")
     assert principal == Principal(subject="bob", roles=frozenset({"admin"}), country="DE")

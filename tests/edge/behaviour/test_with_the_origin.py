@@ -3,7 +3,7 @@ its private answers are never shared, and it accepts the edge's assertions as th
 
 from __future__ import annotations
 
-import uuid  # template:demo
+import uuid
 
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.tokens import mint
@@ -82,3 +82,42 @@ def test_the_origin_knows_the_caller_the_edge_vouched_for(origin_edge: EdgeUnder
 
     assert response.status_code == 200, response.text
     assert "carol" in response.text
+
+
+def signed_in(edge: EdgeUnderTest) -> str:
+    """A new account registered and signed in through the edge: its access token."""
+    email = f"{uuid.uuid4().hex}@example.com"
+    password = "correct horse battery staple"
+    registered = edge.client.post("/auth/register", json={"email": email, "password": password})
+    assert registered.status_code == 202, registered.text
+    token = edge.client.post(
+        "/auth/token", data={"grant_type": "password", "username": email, "password": password}
+    )
+    assert token.status_code == 200, token.text
+    access_token: str = token.json()["access_token"]
+    return access_token
+
+
+def test_a_signed_out_token_stays_refused_whatever_headers_the_client_has_the_edge_drop(
+    origin_edge: EdgeUnderTest,
+) -> None:
+    """The edge drops what ``Connection`` names (RFC 9110 §7.6.1), Authorization included; the
+    assertion carries the session, so the origin still knows it was revoked."""
+    token = signed_in(origin_edge)
+    auth = {"Authorization": f"Bearer {token}", **EU}
+    assert origin_edge.client.get("/auth/me", headers=auth).status_code == 200
+    assert origin_edge.client.post("/auth/logout", headers=auth).status_code == 204
+
+    refused = [
+        origin_edge.client.get("/auth/me", headers={**auth, "Connection": hop})
+        for hop in ("authorization", "keep-alive, Authorization", "AUTHORIZATION")
+    ]
+    assert [response.status_code for response in refused] == [401, 401, 401]
+    # template:demo-begin
+    order = origin_edge.client.post(
+        "/api/orders",
+        json={"items": [{"product_id": 1, "quantity": 1}]},
+        headers={**auth, "Connection": "authorization", "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert order.status_code == 401
+    # template:demo-end

@@ -15,6 +15,7 @@ from origin.app import create_app
 from origin.identity.service import Identity
 from origin.settings import DEV_EDGE_SECRET
 from shared.assertion import ASSERTION_HEADER, sign_assertion
+from shared.jwt import decode_unverified
 from tests.origin.identity.conftest import Clock, OriginStarter, bearer, identity_settings
 from tests.origin.middleware.hypercorn_server import hypercorn_serving
 from tests.support.redis_server import RedisServer
@@ -35,6 +36,7 @@ def assertion(
     secret: bytes = EDGE_SECRET,
     key_id: str = "dev",
     age_seconds: float = 0,
+    session_id: str | None = None,
 ) -> dict[str, str]:
     return {
         ASSERTION_HEADER: sign_assertion(
@@ -47,6 +49,7 @@ def assertion(
             country=country,
             issued_at=int(clock() - age_seconds),
             nonce=secrets.token_urlsafe(16),
+            session_id=session_id,
         )
     }
 
@@ -220,22 +223,49 @@ async def test_a_vouched_for_request_whose_session_was_revoked_is_refused(
     async with start_origin(migrated_url) as origin:
         tokens = await origin.new_account("alice@example.com")
         subject = (await origin.me(tokens["access_token"])).json()["subject"]
+        session_id = decode_unverified(tokens["access_token"]).claims["sid"]
 
-        def through_the_edge(method: str, path: str) -> dict[str, str]:
-            return {
-                **assertion(clock, subject=subject, method=method, path=path),
-                **bearer(tokens["access_token"]),
-            }
+        def through_the_edge(method: str, path: str, *, token: bool) -> dict[str, str]:
+            vouched = assertion(
+                clock, subject=subject, method=method, path=path, session_id=session_id
+            )
+            return {**vouched, **bearer(tokens["access_token"])} if token else vouched
 
-        # Sign out through the edge: the session comes from the forwarded token.
+        # Sign out through the edge; then ask again with and without the token travelling
+        # along (a client can have the edge drop it: `Connection: authorization`).
         logout = await origin.client.post(
-            "/auth/logout", headers=through_the_edge("POST", "/auth/logout")
+            "/auth/logout", headers=through_the_edge("POST", "/auth/logout", token=True)
         )
-        after = await origin.client.get("/auth/me", headers=through_the_edge("GET", "/auth/me"))
+        with_token, without_token = [
+            await origin.client.get(
+                "/auth/me", headers=through_the_edge("GET", "/auth/me", token=token)
+            )
+            for token in (True, False)
+        ]
 
     assert logout.status_code == 204
-    assert after.status_code == 401
-    assert code_of(after) == "invalid_token"
+    assert [with_token.status_code, without_token.status_code] == [401, 401]
+    assert {code_of(with_token), code_of(without_token)} == {"invalid_token"}
+
+
+async def test_signing_out_through_the_edge_needs_no_token_to_travel(
+    start_origin: OriginStarter, migrated_url: str, clock: Clock
+) -> None:
+    """The session to revoke comes from the assertion, whatever headers reached the origin."""
+    async with start_origin(migrated_url) as origin:
+        tokens = await origin.new_account("alice@example.com")
+        subject = (await origin.me(tokens["access_token"])).json()["subject"]
+        session_id = decode_unverified(tokens["access_token"]).claims["sid"]
+        logout = await origin.client.post(
+            "/auth/logout",
+            headers=assertion(
+                clock, subject=subject, method="POST", path="/auth/logout", session_id=session_id
+            ),
+        )
+        direct = await origin.me(tokens["access_token"])
+
+    assert logout.status_code == 204
+    assert direct.status_code == 401
 
 
 async def test_the_signed_target_matches_what_a_real_server_receives(
