@@ -56,7 +56,7 @@ from origin.identity.sessions import (
     rotate_refresh_token,
 )
 from origin.observability.openapi import ErrorBody, operation
-from origin.principals import require_principal
+from origin.principals import require_principal, whereabouts
 from origin.validation import read_json
 
 logger = logging.getLogger("outpost.origin.identity")
@@ -119,7 +119,7 @@ async def register(request: Request) -> Response:
     # Each registration costs a hash: it spends from the address's sign-in budget too.
     await spend_address_attempt(
         identity.running.store,
-        address=client_address(request),
+        address=await client_address(request),
         per_address=identity.settings.login_attempts_per_address,
     )
     password_hash = await hash_password_off_loop(data.password, identity.running.hashing)
@@ -209,7 +209,7 @@ async def _sign_in(request: Request, grant: PasswordGrant) -> Response:
     await spend_login_attempt(
         identity.running.store,
         email=email,
-        address=client_address(request),
+        address=await client_address(request),
         per_account=identity.settings.login_attempts_per_account,
         per_address=identity.settings.login_attempts_per_address,
     )
@@ -271,8 +271,11 @@ def _token_response(identity: Identity, issued: IssuedSession) -> Response:
     return JSONResponse(body.model_dump(), headers=NO_STORE)
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+async def client_address(request: Request) -> str:
+    """The client's address as the edge vouched for it (else the connection's peer): behind an
+    edge every connection comes from the edge, and a budget per proxy would let one client lock
+    everyone out of signing in."""
+    return (await whereabouts(request)).client
 
 
 ROUTES = [

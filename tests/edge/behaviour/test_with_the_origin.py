@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
+
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.tokens import mint
 
 EU = {"CF-IPCountry": "DE"}
+# Above the origin's default sign-in budget per address (100 per 5 minutes).
+MAX_ATTEMPTS_TO_EXHAUST = 150
 
 
 def bearer(subject: str, *roles: str) -> dict[str, str]:
@@ -121,3 +125,46 @@ def test_a_signed_out_token_stays_refused_whatever_headers_the_client_has_the_ed
     )
     assert order.status_code == 401
     # template:demo-end
+
+
+def client_at(edge: EdgeUnderTest, address: str) -> httpx.Client:
+    """A client of ``edge`` connecting from ``address`` (any 127.0.0.0/8 address is local)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=edge.url, transport=transport, timeout=30.0)
+
+
+def test_one_client_spending_its_sign_in_budget_does_not_lock_out_another(
+    origin_edge: EdgeUnderTest,
+) -> None:
+    """Behind an edge every request comes from the edge's address: the sign-in budget must be
+    the client's, as the edge vouches for it, never the proxy's."""
+    email = f"{uuid.uuid4().hex}@example.com"
+    password = "correct horse battery staple"
+    registered = origin_edge.client.post(
+        "/auth/register", json={"email": email, "password": password}
+    )
+    assert registered.status_code == 202
+    with (
+        client_at(origin_edge, "127.0.0.2") as attacker,
+        client_at(origin_edge, "127.0.0.3") as user,
+    ):
+        statuses = []
+        for _ in range(MAX_ATTEMPTS_TO_EXHAUST):
+            guess = attacker.post(
+                "/auth/token",
+                data={
+                    "grant_type": "password",
+                    "username": f"{uuid.uuid4().hex}@x.test",
+                    "password": "wrong wrong wrong",
+                },
+            )
+            statuses.append(guess.status_code)
+            if guess.status_code == 429:
+                break
+        signed_in = user.post(
+            "/auth/token", data={"grant_type": "password", "username": email, "password": password}
+        )
+
+    assert statuses[-1] == 429, statuses
+    assert set(statuses[:-1]) <= {400, 401}
+    assert signed_in.status_code == 200, signed_in.text
