@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid  # template:demo
 
+from tests.data.hostile import nested_documents
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.tokens import mint
 
@@ -82,3 +83,19 @@ def test_the_origin_knows_the_caller_the_edge_vouched_for(origin_edge: EdgeUnder
 
     assert response.status_code == 200, response.text
     assert "carol" in response.text
+
+
+def test_deeply_nested_json_through_the_edge_is_the_origins_400(
+    origin_edge: EdgeUnderTest,
+) -> None:
+    json_body = {"Content-Type": "application/json", **EU}
+    answers = {
+        document.name: origin_edge.client.post(
+            "/auth/register", content=document.text.encode(), headers=json_body
+        )
+        for document in nested_documents()
+    }
+
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert set(statuses.values()) == {400}, statuses
+    assert {answer.json()["error"]["code"] for answer in answers.values()} == {"invalid_json"}
