@@ -89,8 +89,10 @@ def become(caller: Caller, who: Who) -> None:
         caller.leaves()
 
 
-async def slot_problems(client: httpx.AsyncClient, slot: Slot) -> list[str]:
-    """What went wrong with the answers to the slot's hostile values (empty: nothing)."""
+async def slot_problems(client: httpx.AsyncClient, caller: Caller, slot: Slot) -> list[str]:
+    """What went wrong with the answers to the slot's hostile values (empty: nothing), sent
+    as the caller the slot needs."""
+    become(caller, slot.who)
     problems = []
     for case in cases_for(slot):
         response = await send(client, slot, case)

@@ -68,9 +68,7 @@ JSON_BODY_ROUTES: list[tuple[str, str, Who]] = [
 async def test_every_hostile_value_is_refused_with_a_json_4xx(
     unthrottled_client: httpx.AsyncClient, caller: Caller, slot: Slot
 ) -> None:
-    become(caller, slot.who)
-
-    problems = await slot_problems(unthrottled_client, slot)
+    problems = await slot_problems(unthrottled_client, caller, slot)
 
     assert not problems, f"{slot} on hostile input:\n" + "\n".join(problems)
 

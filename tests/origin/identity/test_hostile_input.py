@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.origin.conftest import Caller
-from tests.origin.hostile import Slot, become, nesting_problems, slot_problems
+from tests.origin.hostile import Slot, nesting_problems, slot_problems
 
 pytestmark = pytest.mark.anyio
 
@@ -42,9 +42,7 @@ SLOTS = [
 async def test_every_hostile_value_is_refused_with_a_json_4xx(
     unthrottled_client: httpx.AsyncClient, caller: Caller, slot: Slot
 ) -> None:
-    become(caller, slot.who)
-
-    problems = await slot_problems(unthrottled_client, slot)
+    problems = await slot_problems(unthrottled_client, caller, slot)
 
     assert not problems, f"{slot} on hostile input:\n" + "\n".join(problems)
 
