@@ -19,7 +19,11 @@ from origin.geofence import GeofenceMiddleware, load_policy
 from origin.identity import routes as identity_routes
 from origin.identity.service import Identity
 from origin.kv import open_store
-from origin.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from origin.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    RequestHeadMiddleware,
+)
 from origin.observability.logging import configure_logging
 from origin.observability.metrics import (
     HttpMetrics,
@@ -29,6 +33,7 @@ from origin.observability.metrics import (
 )
 from origin.observability.openapi import openapi_route
 from origin.rate_limit import RateLimitMiddleware
+from origin.server_errors import answer_protocol_errors_as_json
 from origin.services import Authenticator, Services
 from origin.settings import Settings
 
@@ -94,15 +99,20 @@ def create_app(
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
+    # No redirect from /path/ to /path: Starlette builds its Location from the Host the origin
+    # was reached by, which sends clients around the edge. A trailing slash is a JSON 404.
+    app.router.redirect_slashes = False
+    answer_protocol_errors_as_json()  # the server's own 400/431 carry the JSON body too
     app.state.identity = identity
     return app
 
 
 def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middleware]:
-    """Outermost first: request context (ids, logs, metrics, last-resort 500), body limit,
-    CORS, rate limit, geofence."""
+    """Outermost first: request context (ids, logs, metrics, last-resort 500), request head
+    checks, body limit, CORS, rate limit, geofence."""
     stack = [
         Middleware(RequestContextMiddleware, observers=[http_metrics.observe]),
+        Middleware(RequestHeadMiddleware),
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
     ]
     if settings.cors_origins:

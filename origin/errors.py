@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -108,6 +108,16 @@ async def handle_database_unavailable(request: Request, exc: Exception) -> Respo
     )
 
 
+async def handle_conflict(request: Request, exc: Exception) -> Response:
+    """The database refused a write for the state the data is in: a unique or foreign key
+    constraint that a racing request got to first. Route code turns the conflicts it expects
+    into precise errors (a duplicate SKU: 409 ``duplicate_sku``); this answers the rest, so a
+    conflict is a 409 and never a 500. The constraint's text stays in the log: it quotes values."""
+    logger.warning("a database constraint refused a write", exc_info=exc)
+    message = "the request conflicts with the current state of the data; reload it and retry"
+    return error_response(409, "conflict", message)
+
+
 async def handle_store_unavailable(request: Request, exc: Exception) -> Response:
     """Only operations that must not silently fail raise this (revocations, nonces)."""
     logger.warning("key-value store unavailable: %s", exc)
@@ -120,6 +130,7 @@ EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
     StoreUnavailable: handle_store_unavailable,
     OperationalError: handle_database_unavailable,
+    IntegrityError: handle_conflict,
     ConnectionError: handle_database_unavailable,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,

@@ -1,8 +1,13 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``) for orchestrators and load balancers."""
+"""Liveness (``/healthz``) and readiness (``/readyz``) for orchestrators and load balancers.
+
+Both are public, so they say whether each dependency answers and nothing else: why one does not
+(its address, its error text, which could name a host, a port or a user) goes to the log only.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -13,7 +18,11 @@ from origin.errors import error_response
 from origin.observability.openapi import ErrorBody, operation
 from origin.services import services
 
+logger = logging.getLogger("outpost.origin")
+
 READINESS_TIMEOUT_SECONDS = 2.0
+OK = "ok"
+UNAVAILABLE = "unavailable"
 
 
 class Health(BaseModel):
@@ -33,24 +42,33 @@ async def healthz(request: Request) -> Response:
 
 @operation(summary="Readiness", responses={200: Readiness, 503: ErrorBody}, tags=["operations"])
 async def readyz(request: Request) -> Response:
-    """Ready when the database and the key-value store answer; 503 naming what failed."""
+    """Ready when the database and the key-value store answer; 503 naming what failed (by name
+    only: ``{"cache": "unavailable"}``)."""
     found = services(request)
     checks = {"database": _check_database(request), "cache": found.store.check()}
     results = await asyncio.gather(
         *(asyncio.wait_for(check, READINESS_TIMEOUT_SECONDS) for check in checks.values()),
         return_exceptions=True,
     )
-    failed = {
-        name: f"{type(result).__name__}: {result}".rstrip(": ")
-        for name, result in zip(checks, results, strict=True)
-        if isinstance(result, BaseException)
-    }
+    states: dict[str, str] = {}
+    for name, result in zip(checks, results, strict=True):
+        if isinstance(result, BaseException):
+            logger.warning("readiness: %s failed: %s: %s", name, type(result).__name__, result)
+            states[name] = UNAVAILABLE
+        else:
+            states[name] = OK
     headers = {"Cache-Control": "no-store"}
+    failed = [name for name, state in states.items() if state != OK]
     if failed:
         return error_response(
-            503, "not_ready", "a dependency does not answer", headers, failed=failed
+            503,
+            "not_ready",
+            "a dependency does not answer",
+            headers,
+            failed=failed,
+            checks=states,
         )
-    return JSONResponse({"status": "ready", "checks": dict.fromkeys(checks, "ok")}, headers=headers)
+    return JSONResponse({"status": "ready", "checks": states}, headers=headers)
 
 
 async def _check_database(request: Request) -> None:

@@ -8,14 +8,15 @@ idempotently (``Idempotency-Key``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict
 from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import origin.fields  # noqa: F401  (registers the db_id path convertor the routes use)
 from origin.demo import catalog, orders
 from origin.demo.errors import (
     Conflict,
@@ -27,14 +28,13 @@ from origin.demo.errors import (
     ProductNotFound,
     VersionMismatch,
 )
-from origin.demo.pagination import CURSOR_MAX_LENGTH
+from origin.demo.pagination import Cursor
 from origin.demo.schemas import (
     DEFAULT_PAGE_SIZE,
-    MAX_DATABASE_ID,
-    MAX_PAGE_SIZE,
     OrderCreate,
     OrderRead,
     Page,
+    PageSize,
     ProductCreate,
     ProductQuery,
     ProductRead,
@@ -59,8 +59,8 @@ class OrdersQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
-    cursor: Annotated[str, StringConstraints(max_length=CURSOR_MAX_LENGTH)] | None = None
+    limit: PageSize = DEFAULT_PAGE_SIZE
+    cursor: Cursor | None = None
 
 
 def product_tag(product_id: int) -> str:
@@ -220,10 +220,9 @@ async def get_order(request: Request) -> Response:
 
 
 def path_id(request: Request, name: str) -> int:
-    """A path id within the database's range; anything beyond cannot exist (404, not 500)."""
+    """A ``{name:db_id}`` path parameter: the router matched only ids a row can have, so a
+    larger one never got here (a 404, not the database's error)."""
     value: int = request.path_params[name]
-    if not 1 <= value <= MAX_DATABASE_ID:
-        raise ApiError(404, "not_found", f"no such {name.removesuffix('_id')}")
     return value
 
 
@@ -290,8 +289,8 @@ class OrderItem(HTTPEndpoint):
 
 ROUTES = [
     Route("/api/products", ProductCollection),
-    Route("/api/products/{product_id:int}", ProductItem),
+    Route("/api/products/{product_id:db_id}", ProductItem),
     Route("/api/orders", OrderCollection),
-    Route("/api/orders/{order_id:int}", OrderItem),
+    Route("/api/orders/{order_id:db_id}", OrderItem),
 ]
 EXCEPTION_HANDLERS = {DemoError: demo_error_response}

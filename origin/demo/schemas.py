@@ -1,9 +1,11 @@
 """Demo API shapes: what clients may send (strict) and what they get back.
 
 Inputs are strict: unknown fields are refused (a typo such as ``"prise_cents"`` must not be
-silently ignored), JSON types are not coerced (``"12"`` is not a price), and every number has
-bounds that keep it inside the database's integer columns. Query-string filters
-(:class:`ProductQuery`) are the exception: query strings are text, so numbers are parsed.
+silently ignored), JSON types are not coerced (``"12"`` is not a price), every number has
+bounds that keep it inside the database's integer columns, and text is checked by the shared
+types of :mod:`origin.fields` (no control characters, no lone surrogates). Query-string filters
+(:class:`ProductQuery`) are the exception: query strings are text, so numbers are parsed, from
+ASCII digits only.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from typing import Annotated, Generic, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from origin.demo.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, SKU_MAX
-from origin.demo.pagination import CURSOR_MAX_LENGTH
+from origin.demo.pagination import Cursor
+from origin.fields import ASCII_WHOLE_NUMBER, DbId, multi_line, single_line
 
 MAX_PRICE_CENTS = 100_000_000  # one million in currency units: far above any demo price
 MAX_STOCK = 1_000_000_000  # fits a 32-bit INTEGER column with room to spare
-MAX_DATABASE_ID = 2**31 - 1  # SERIAL / INTEGER primary keys
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 1000
 MAX_PAGE_SIZE = 100
@@ -35,8 +37,8 @@ Sku = Annotated[
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
     ),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
+Name = Annotated[str, single_line(min_length=1, max_length=NAME_MAX)]
+Description = Annotated[str, multi_line(max_length=DESCRIPTION_MAX)]
 # Lower-case slugs, so that filtering by category never depends on how someone capitalised it.
 Category = Annotated[
     str,
@@ -47,9 +49,10 @@ Category = Annotated[
         pattern=r"^[a-z0-9][a-z0-9-]*$",
     ),
 ]
-PriceCents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS)]
-Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
-DatabaseId = Annotated[int, Field(ge=1, le=MAX_DATABASE_ID)]
+PriceCents = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=0, le=MAX_PRICE_CENTS)]
+Stock = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=0, le=MAX_STOCK)]
+Quantity = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=1, le=MAX_LINE_QUANTITY)]
+PageSize = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=1, le=MAX_PAGE_SIZE)]
 
 STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 
@@ -110,17 +113,12 @@ class ProductQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category: Category | None = None
-    q: (
-        Annotated[
-            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SEARCH_MAX)
-        ]
-        | None
-    ) = None
+    q: Annotated[str, single_line(min_length=1, max_length=SEARCH_MAX)] | None = None
     min_price_cents: PriceCents | None = None
     max_price_cents: PriceCents | None = None
     in_stock: bool | None = None
-    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
-    cursor: Annotated[str, StringConstraints(max_length=CURSOR_MAX_LENGTH)] | None = None
+    limit: PageSize = DEFAULT_PAGE_SIZE
+    cursor: Cursor | None = None
 
     @model_validator(mode="after")
     def _price_range_ordered(self) -> Self:
@@ -133,8 +131,8 @@ class ProductQuery(BaseModel):
 class OrderLineCreate(BaseModel):
     model_config = STRICT_INPUT
 
-    product_id: DatabaseId
-    quantity: Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY)]
+    product_id: DbId
+    quantity: Quantity
 
 
 class OrderCreate(BaseModel):

@@ -6,17 +6,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from origin.fields import CONTROL_CHARACTERS, single_line
 from origin.identity.models import EMAIL_MAX
 from origin.identity.passwords import MAX_LENGTH as PASSWORD_MAX
 
-# Deliberately loose (one @, a dot in the domain, no spaces): the only real check of an address
-# is a message that arrives; stricter patterns refuse valid addresses.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Deliberately loose (one @, a dot in the domain, no spaces or control characters): the only
+# real check of an address is a message that arrives; stricter patterns refuse valid addresses.
+_ADDRESS_PART = rf"[^@\s{CONTROL_CHARACTERS}]+"
+EMAIL_PATTERN = rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"
 REFRESH_TOKEN_MAX = 128
+SCOPE_MAX = 1000
 
 Email = Annotated[str, StringConstraints(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX)]
-RefreshTokenText = Annotated[str, StringConstraints(min_length=1, max_length=REFRESH_TOKEN_MAX)]
+# Passwords and tokens are taken as sent (never trimmed), but still refuse control characters.
+Password = Annotated[str, single_line(min_length=1, max_length=PASSWORD_MAX, strip=False)]
+RefreshTokenText = Annotated[
+    str, single_line(min_length=1, max_length=REFRESH_TOKEN_MAX, strip=False)
+]
+SignInName = Annotated[str, single_line(min_length=1, max_length=EMAIL_MAX)]
+Scope = Annotated[str, single_line(max_length=SCOPE_MAX)]
 
 
 class RegisterRequest(BaseModel):
@@ -37,9 +45,9 @@ class PasswordGrant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     grant_type: Literal["password"]
-    username: Annotated[str, StringConstraints(min_length=1, max_length=EMAIL_MAX)]
+    username: SignInName
     password: Password
-    scope: str | None = Field(default=None, max_length=1000, description="accepted and ignored")
+    scope: Scope | None = Field(default=None, description="accepted and ignored")
 
 
 class RefreshGrant(BaseModel):
@@ -49,7 +57,7 @@ class RefreshGrant(BaseModel):
 
     grant_type: Literal["refresh_token"] = "refresh_token"
     refresh_token: RefreshTokenText
-    scope: str | None = Field(default=None, max_length=1000, description="accepted and ignored")
+    scope: Scope | None = Field(default=None, description="accepted and ignored")
 
 
 TokenRequest = Annotated[PasswordGrant | RefreshGrant, Field(discriminator="grant_type")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -24,3 +26,19 @@ async def test_every_response_carries_a_request_id_and_server_timing(
 
     assert response.headers["x-request-id"] == "req-abc-123"
     assert response.headers["server-timing"].startswith("app;dur=")
+
+
+async def test_no_route_redirects_a_trailing_slash_to_the_host_it_was_reached_by(
+    client: httpx.AsyncClient,
+) -> None:
+    # Every documented route (and the undocumented ones), with a trailing slash, asked by a
+    # client that reached the origin under its internal name: a redirect would name that host.
+    documented = (await client.get("/openapi.json")).json()["paths"]
+    paths = [re.sub(r"\{[^}]+\}", "1", path) for path in documented]
+    assert "/auth/register" in paths
+    for path in [*paths, "/metrics", "/openapi.json"]:
+        response = await client.get(f"{path}/", headers={"Host": "origin.internal:8000"})
+
+        assert response.status_code == 404, path
+        assert "location" not in response.headers, path
+        assert response.json()["error"]["code"] == "not_found", path

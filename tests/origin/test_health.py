@@ -38,5 +38,20 @@ async def test_readyz_is_503_naming_a_redis_that_does_not_answer(
     assert ready.status_code == 503
     assert ready.json()["error"]["code"] == "not_ready"
     assert set(ready.json()["error"]["failed"]) == {"cache"}
+    assert ready.json()["error"]["checks"] == {"database": "ok", "cache": "unavailable"}
     assert alive.status_code == 200
     assert product.status_code == 200, "a dead Redis degrades the origin, it does not stop it"
+
+
+async def test_readyz_names_no_address_and_no_error_text_of_a_failed_dependency(
+    app_client: AppClient, seeded_url: str
+) -> None:
+    # Public: an internal address, port or exception text would map the deployment for anyone.
+    redis_url = closed_port_url("redis")
+    port = redis_url.rsplit(":", 1)[1].split("/")[0]
+    async with app_client(seeded_url, redis_url=redis_url) as client:
+        ready = await client.get("/readyz")
+
+    assert ready.status_code == 503
+    for leak in ("127.0.0.1", port, "redis://", "Error", "refused", "connect"):
+        assert leak not in ready.text, leak

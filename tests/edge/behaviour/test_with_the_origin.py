@@ -7,6 +7,7 @@ import uuid
 
 import httpx
 
+from tests.data.hostile import nested_documents
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.tokens import mint
 
@@ -168,3 +169,19 @@ def test_one_client_spending_its_sign_in_budget_does_not_lock_out_another(
     assert statuses[-1] == 429, statuses
     assert set(statuses[:-1]) <= {400, 401}
     assert signed_in.status_code == 200, signed_in.text
+
+
+def test_deeply_nested_json_through_the_edge_is_the_origins_400(
+    origin_edge: EdgeUnderTest,
+) -> None:
+    json_body = {"Content-Type": "application/json", **EU}
+    answers = {
+        document.name: origin_edge.client.post(
+            "/auth/register", content=document.text.encode(), headers=json_body
+        )
+        for document in nested_documents()
+    }
+
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert set(statuses.values()) == {400}, statuses
+    assert {answer.json()["error"]["code"] for answer in answers.values()} == {"invalid_json"}

@@ -1,0 +1,76 @@
+"""Refuse request heads the origin must not act on, before anything reads them.
+
+- A header that carries one value (``Authorization``, ``Host``, ``Content-Type``...) sent more
+  than once is a 400: a component that reads the first and one that reads the last would act
+  on different values (two credentials, two body types). The edge refuses two ``Authorization``
+  headers the same way; the origin must not accept what the edge refuses, since it can be reached
+  directly too.
+- More header fields than :data:`MAX_HEADER_COUNT`, or more bytes of them than
+  :data:`MAX_HEADER_BYTES`, is a 431. The bounds sit above the edge's (100 fields, 32 KiB, plus
+  what the edge adds when it forwards), so a request the edge passes on is never refused here.
+
+Both answers are the usual JSON error body, with ``Connection: close``: a body the client may
+be sending is left unread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from origin.errors import error_response
+from shared.assertion import ASSERTION_HEADER
+
+# Headers whose one value the origin (or the server, or a proxy) acts on. List-valued headers
+# (If-None-Match, Accept, Cookie over HTTP/2...) may legitimately come as several fields.
+SINGLETON_HEADERS = frozenset(
+    {
+        b"authorization",
+        b"content-length",
+        b"content-type",
+        b"host",
+        b"idempotency-key",
+        ASSERTION_HEADER.lower().encode(),
+    }
+)
+MAX_HEADER_COUNT = 128
+MAX_HEADER_BYTES = 48 * 1024  # counted as the edge counts: name, value and 4 bytes a field
+
+_CLOSE = {"connection": "close"}
+
+
+class RequestHeadMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = head_refusal(scope["headers"]) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        await refusal(scope, receive, send)
+
+
+def head_refusal(headers: Sequence[tuple[bytes, bytes]]) -> Response | None:
+    """The answer to a request with these headers, or ``None`` when they may go on."""
+    if len(headers) > MAX_HEADER_COUNT:
+        return _too_large(f"send at most {MAX_HEADER_COUNT} headers")
+    size = 0
+    seen: set[bytes] = set()
+    for name, value in headers:
+        size += len(name) + len(value) + 4
+        if name in SINGLETON_HEADERS:
+            if name in seen:
+                header = name.decode("latin-1")
+                message = f"the {header} header may be sent once"
+                return error_response(400, "duplicate_header", message, _CLOSE, header=header)
+            seen.add(name)
+    if size > MAX_HEADER_BYTES:
+        return _too_large(f"headers are limited to {MAX_HEADER_BYTES} bytes")
+    return None
+
+
+def _too_large(message: str) -> Response:
+    return error_response(431, "headers_too_large", message, _CLOSE)

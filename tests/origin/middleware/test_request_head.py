@@ -1,0 +1,70 @@
+"""The origin refuses a request head it must not act on, through the whole app: a singleton
+header sent twice is a 400 (as the edge refuses two Authorization headers), too many or too large
+headers a 431, each with the JSON error body."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from origin.middleware.request_head import MAX_HEADER_BYTES, MAX_HEADER_COUNT
+from shared.assertion import ASSERTION_HEADER
+from tests.origin.conftest import Caller
+
+pytestmark = pytest.mark.anyio
+
+REGISTRATION = b'{"email": "ada@example.com", "password": "correct horse battery staple"}'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name", "values"),
+    [
+        ("GET", "/auth/me", "Authorization", ("Bearer one", "Bearer two")),
+        ("GET", "/auth/me", "Authorization", ("Bearer same", "Bearer same")),
+        ("GET", "/auth/me", ASSERTION_HEADER, ("v1.a.b.c", "v1.d.e.f")),
+        ("POST", "/auth/register", "Content-Type", ("application/json", "text/plain")),
+        ("POST", "/api/orders", "Idempotency-Key", ("first", "second")),  # template:demo
+    ],
+)
+async def test_a_singleton_header_sent_twice_is_a_json_400(
+    client: httpx.AsyncClient,
+    caller: Caller,
+    method: str,
+    path: str,
+    name: str,
+    values: tuple[str, str],
+) -> None:
+    caller.becomes("bob", "customer")
+    headers = [(name, value) for value in values]
+    if name != "Content-Type":
+        headers.append(("Content-Type", "application/json"))
+
+    response = await client.request(method, path, headers=headers, content=REGISTRATION)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "duplicate_header"
+    assert response.json()["error"]["header"] == name.lower()
+    assert response.headers["connection"] == "close"
+    assert response.headers["x-request-id"]  # refused inside the request context
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(f"X-Many-{n}", "v") for n in range(MAX_HEADER_COUNT + 1)],
+        [("X-Large", "a" * MAX_HEADER_BYTES)],
+    ],
+    ids=["too many", "too large"],
+)
+async def test_too_many_or_too_large_headers_are_a_json_431(
+    client: httpx.AsyncClient, headers: list[tuple[str, str]]
+) -> None:
+    # What the edge passes on (up to 100 fields; list headers such as Accept repeated) is not.
+    passed_on = [(f"X-Client-{n}", "v") for n in range(98)] + [("Accept", "a/b"), ("Accept", "c/d")]
+    accepted = await client.get("/healthz", headers=passed_on)
+
+    refused = await client.get("/healthz", headers=headers)
+
+    assert accepted.status_code == 200
+    assert refused.status_code == 431
+    assert refused.json()["error"]["code"] == "headers_too_large"
