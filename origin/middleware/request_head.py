@@ -1,10 +1,12 @@
 """Refuse request heads the origin must not act on, before anything reads them.
 
 - A header that carries one value (``Authorization``, ``Host``, ``Content-Type``...) sent more
-  than once is a 400: a component that reads the first and one that reads the last would act
-  on different values (two credentials, two body types). The edge refuses two ``Authorization``
-  headers the same way; the origin must not accept what the edge refuses, since it can be reached
-  directly too.
+  than once is refused: a component that reads the first and one that reads the last would act
+  on different values (two credentials, two body types). Repeated credentials get exactly the
+  edge's answer, 401 ``invalid_request`` with its ``WWW-Authenticate`` challenge (Fetch-API
+  runtimes join repeated fields into one, so the edge cannot tell two fields from one malformed
+  credential, and the origin must not accept what the edge refuses since it can be reached
+  directly too); any other repeated singleton is a 400 ``duplicate_header``.
 - More header fields than :data:`MAX_HEADER_COUNT`, or more bytes of them than
   :data:`MAX_HEADER_BYTES`, is a 431. The bounds sit above the edge's (100 fields, 32 KiB, plus
   what the edge adds when it forwards), so a request the edge passes on is never refused here.
@@ -22,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from origin.errors import error_response
 from shared.assertion import ASSERTION_HEADER
+from shared.jwt import SAFE_DESCRIPTIONS, www_authenticate_header
 
 # Headers whose one value the origin (or the server, or a proxy) acts on. List-valued headers
 # (If-None-Match, Accept, Cookie over HTTP/2...) may legitimately come as several fields.
@@ -63,6 +66,8 @@ def head_refusal(headers: Sequence[tuple[bytes, bytes]]) -> Response | None:
         size += len(name) + len(value) + 4
         if name in SINGLETON_HEADERS:
             if name in seen:
+                if name == b"authorization":
+                    return _invalid_request()
                 header = name.decode("latin-1")
                 message = f"the {header} header may be sent once"
                 return error_response(400, "duplicate_header", message, _CLOSE, header=header)
@@ -74,3 +79,8 @@ def head_refusal(headers: Sequence[tuple[bytes, bytes]]) -> Response | None:
 
 def _too_large(message: str) -> Response:
     return error_response(431, "headers_too_large", message, _CLOSE)
+
+
+def _invalid_request() -> Response:
+    challenge = {"WWW-Authenticate": www_authenticate_header("invalid_request"), **_CLOSE}
+    return error_response(401, "invalid_request", SAFE_DESCRIPTIONS["invalid_request"], challenge)
