@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from origin.purge.settings import PurgeSettings
 
@@ -34,15 +34,22 @@ DEFAULT_RETRY_AFTER_SECONDS = 12.0
 
 
 class ApiError(BaseModel):
+    # Strict: only a JSON true is success ("yes", 1 are not), lest a garbled answer settle a purge.
+    model_config = ConfigDict(strict=True)
+
     code: int
     message: str = ""
 
 
 class PurgeResult(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     id: str
 
 
 class Envelope(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     success: bool
     errors: list[ApiError] = []
     messages: list[Any] = []
@@ -113,8 +120,8 @@ def classify(response: httpx.Response) -> Outcome:
         return Retryable("server_error", f"HTTP {status}: {_errors(envelope)}")
     if envelope is None:
         return Refused("rejected", f"HTTP {status} without Cloudflare's JSON envelope")
-    if status < 300 and envelope.success and envelope.result is not None:
-        return Acknowledged(envelope.result.id)
+    if status < 300 and envelope.success:
+        return Acknowledged(envelope.result.id if envelope.result is not None else "")
     if status in (401, 403) or any(err.code == AUTHENTICATION_ERROR for err in envelope.errors):
         return Refused("authentication", f"HTTP {status}: {_errors(envelope)}")
     return Refused("rejected", f"HTTP {status}: {_errors(envelope)}")

@@ -7,8 +7,8 @@ write that rolls back never does. The data functions need not know: a route decl
 and calls them as it did (:func:`origin.http_cache.invalidating` does both).
 
 Delivering. A dispatcher :func:`claim` s a batch: up to the plan's operations per request of the
-tags that are due, oldest first, with every waiting row of those tags (duplicates coalesce into
-one operation), leased to it for a while. Claiming is one write transaction that skips rows
+tags that are due, oldest first, with every free row of those tags (duplicates coalesce into one
+operation), leased to it for a while. Claiming is one write transaction that skips rows
 another transaction holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a
 time), so two dispatchers never take the same row while a lease lasts. Once Cloudflare
 acknowledged the purge, :func:`acknowledge` deletes the batch's rows: rows committed before the
@@ -37,6 +37,8 @@ from origin.purge.models import ERROR_MAX, PURGE_OUTBOX, TAG_MAX
 _PENDING = "outpost_purge_tags"  # Session.info: tags to record at the next commit
 # A batch takes at most this many rows, however many of its tags wait (bounds one statement).
 MAX_ROWS_PER_CLAIM = 5000
+# Due rows read to choose a batch's tags, per tag it may hold.
+ROWS_READ_PER_TAG = 4
 
 
 class InvalidTag(ValueError):
@@ -120,14 +122,18 @@ async def claim(
     async with engine.connect() as connection:
         writer = await connection.execution_options(**{WRITE_TRANSACTION: True})
         async with writer.begin():
+            # The due rows nobody else is claiming right now, oldest first: a second dispatcher
+            # claiming at the same moment gets the next rows, not nothing. A few rows per tag
+            # are read, as writes share tags; what is left goes in the next batch.
             due = (
                 select(PURGE_OUTBOX.c.tag)
                 .where(PURGE_OUTBOX.c.available_at <= now)
-                .group_by(PURGE_OUTBOX.c.tag)
-                .order_by(func.min(PURGE_OUTBOX.c.id))
-                .limit(max_tags)
+                .order_by(PURGE_OUTBOX.c.id)
+                .limit(max_tags * ROWS_READ_PER_TAG)
+                .with_for_update(skip_locked=True)
             )
-            tags = list((await writer.execute(due)).scalars())
+            due_tags = dict.fromkeys((await writer.execute(due)).scalars())
+            tags = list(due_tags)[:max_tags]
             if not tags:
                 return None
             # Every free row of those tags goes too, rows backing off included: the tag is sent
@@ -148,12 +154,16 @@ async def claim(
                     .where(PURGE_OUTBOX.c.id.in_(takeable.scalar_subquery()))
                     .values(claimed_by=claim_id, available_at=now + _seconds(lease_seconds))
                     .returning(
-                        PURGE_OUTBOX.c.tag, PURGE_OUTBOX.c.created_at, PURGE_OUTBOX.c.attempts
+                        PURGE_OUTBOX.c.id,
+                        PURGE_OUTBOX.c.tag,
+                        PURGE_OUTBOX.c.created_at,
+                        PURGE_OUTBOX.c.attempts,
                     )
                 )
             ).all()
     if not taken:  # another dispatcher took them between the two statements
         return None
+    taken = sorted(taken, key=lambda row: row.id)  # RETURNING has no order; oldest tags first
     return Batch(
         claim=claim_id,
         tags=tuple(dict.fromkeys(row.tag for row in taken)),
