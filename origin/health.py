@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from origin.errors import error_response
 from origin.observability.openapi import ErrorBody, operation
+from origin.purge.outbox import oldest_age_for_readiness
 from origin.services import services
 
 READINESS_TIMEOUT_SECONDS = 2.0
@@ -23,6 +24,9 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str
     checks: dict[str, str]
+    # With Cloudflare purging on: how long the oldest undelivered purge has waited. Queued purges
+    # never make the origin unready (a slow Cloudflare must not take it down).
+    purge_queue_oldest_seconds: float | None = None
 
 
 @operation(summary="Liveness", responses={200: Health}, tags=["operations"])
@@ -50,7 +54,10 @@ async def readyz(request: Request) -> Response:
         return error_response(
             503, "not_ready", "a dependency does not answer", headers, failed=failed
         )
-    return JSONResponse({"status": "ready", "checks": dict.fromkeys(checks, "ok")}, headers=headers)
+    body: dict[str, object] = {"status": "ready", "checks": dict.fromkeys(checks, "ok")}
+    if found.settings.purge.enabled:
+        body["purge_queue_oldest_seconds"] = await oldest_age_for_readiness(found.engine)
+    return JSONResponse(body, headers=headers)
 
 
 async def _check_database(request: Request) -> None:

@@ -19,6 +19,7 @@ rows are taken again (delivery is at least once).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -240,6 +242,19 @@ async def oldest_age_seconds(engine: AsyncEngine, now: datetime | None = None) -
         return 0.0
     age: float = ((now or utcnow()) - oldest).total_seconds()
     return max(0.0, age)
+
+
+READINESS_QUERY_SECONDS = 1.0
+
+
+async def oldest_age_for_readiness(engine: AsyncEngine) -> float | None:
+    """:func:`oldest_age_seconds` rounded to 0.1 s, or None if the database does not say in
+    time: readiness reports it, it never depends on it."""
+    try:
+        age = await asyncio.wait_for(oldest_age_seconds(engine), READINESS_QUERY_SECONDS)
+        return round(age, 1)
+    except (TimeoutError, SQLAlchemyError, OSError):
+        return None
 
 
 async def pending_tags(engine: AsyncEngine) -> Sequence[str]:

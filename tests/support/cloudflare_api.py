@@ -58,7 +58,8 @@ class Answer:
 class Received:
     """One request as the server saw it, and what it answered."""
 
-    at: float  # time.time() when the answer was sent
+    arrived: float  # time.time() when the request came in
+    at: float  # time.time() when the answer was due
     authorization: str | None
     body: Any
     status: int
@@ -139,8 +140,8 @@ class CloudflareApi:
         return [tag for request in self.acknowledged() for tag in request.tags]
 
     async def wait_for(self, count: int, within: float = 10.0) -> list[Received]:
-        """The requests once at least ``count`` have been answered (AssertionError past
-        ``within`` seconds)."""
+        """The requests once at least ``count`` have arrived (AssertionError past ``within``
+        seconds)."""
         deadline = time.monotonic() + within
         while len(received := self.received()) < count:
             if time.monotonic() > deadline:
@@ -149,6 +150,7 @@ class CloudflareApi:
         return received
 
     async def _purge(self, request: Request) -> Response:
+        arrived = time.time()
         try:
             body: Any = await request.json()
         except ValueError:
@@ -156,12 +158,18 @@ class CloudflareApi:
         with self._lock:
             scripted = self._script.popleft() if self._script else None
         answer = scripted or self._contract_answer(request, body)
+        with self._lock:  # recorded on arrival: a client may give up before a slow answer
+            self._received.append(
+                Received(
+                    arrived,
+                    arrived + answer.delay_seconds,
+                    request.headers.get("authorization"),
+                    body,
+                    answer.status,
+                )
+            )
         if answer.delay_seconds:
             await asyncio.sleep(answer.delay_seconds)
-        with self._lock:
-            self._received.append(
-                Received(time.time(), request.headers.get("authorization"), body, answer.status)
-            )
         if answer.raw is not None:
             return Response(answer.raw, status_code=answer.status, headers=answer.headers)
         return JSONResponse(
