@@ -3,13 +3,16 @@ that point at it with clocks short enough for tests (no test waits on the real d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from origin.purge.limits import PlanLimits
+from origin.purge.outbox import purge_on_commit
 from origin.purge.settings import PurgeSettings
 from tests.support.cloudflare_api import TOKEN, ZONE_ID, CloudflareApi, running_cloudflare_api
 
@@ -56,3 +59,11 @@ def environment(api: CloudflareApi, database_url: str, **extra: str) -> dict[str
         "OUTPOST_LOG_LEVEL": "INFO",
         **extra,
     }
+
+
+async def record(sessions: async_sessionmaker[AsyncSession], *writes: Iterable[str]) -> None:
+    """Commit one write per argument, each invalidating its tags."""
+    for tags in writes:
+        async with sessions() as session:
+            purge_on_commit(session, tags)
+            await session.commit()

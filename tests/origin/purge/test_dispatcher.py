@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,18 +20,11 @@ from origin.purge.cloudflare import CloudflarePurger
 from origin.purge.dispatcher import Dispatcher
 from origin.purge.limits import PlanLimits
 from origin.purge.metrics import PurgeMetrics
-from origin.purge.outbox import backlog, pending_tags, purge_on_commit
-from tests.origin.purge.conftest import purge_settings
+from origin.purge.outbox import backlog, pending_tags
+from tests.origin.purge.conftest import purge_settings, record
 from tests.support.cloudflare_api import Answer, CloudflareApi, failure
 
 pytestmark = pytest.mark.anyio
-
-
-async def record(sessions: async_sessionmaker[AsyncSession], *writes: Iterable[str]) -> None:
-    for tags in writes:
-        async with sessions() as session:
-            purge_on_commit(session, tags)
-            await session.commit()
 
 
 @asynccontextmanager

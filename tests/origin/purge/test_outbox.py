@@ -5,7 +5,6 @@ and deletion of exactly what Cloudflare acknowledged. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from datetime import timedelta
 
 import pytest
@@ -22,21 +21,13 @@ from origin.purge.outbox import (
     claim,
     oldest_age_seconds,
     pending_tags,
-    purge_on_commit,
     release,
 )
+from tests.origin.purge.conftest import record
 
 pytestmark = pytest.mark.anyio
 
 LEASE = 30.0
-
-
-async def record(sessions: async_sessionmaker[AsyncSession], *writes: Iterable[str]) -> None:
-    """Commit one write per argument, each invalidating its tags."""
-    for tags in writes:
-        async with sessions() as session:
-            purge_on_commit(session, tags)
-            await session.commit()
 
 
 async def test_duplicates_coalesce_into_one_operation_and_settle_together(

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from origin.purge.outbox import pending_tags, purge_on_commit
-from tests.origin.purge.conftest import environment
+from origin.purge.outbox import pending_tags
+from tests.origin.purge.conftest import environment, record
 from tests.support.cloudflare_api import Answer, CloudflareApi
 from tests.support.ports import free_port
 
@@ -51,13 +51,6 @@ def purger(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
-
-
-async def record(sessions: async_sessionmaker[AsyncSession], *writes: list[str]) -> None:
-    for tags in writes:
-        async with sessions() as session:
-            purge_on_commit(session, tags)
-            await session.commit()
 
 
 async def until_empty(engine: AsyncEngine, within: float) -> None:

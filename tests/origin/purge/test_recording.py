@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from origin.db import create_engine
 from origin.purge.outbox import InvalidTag, pending_tags, purge_on_commit
 from origin.purge.settings import PurgeSettings
 from tests.origin.conftest import AppClient, Caller
@@ -30,15 +29,6 @@ TAKEN_SKU = "COF-COL-250"  # product 2's, in the seeded catalog
 
 
 @pytest.fixture
-async def outbox_engine(seeded_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(seeded_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
 async def shop(app_client: AppClient, seeded_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The origin with Cloudflare purging configured."""
     async with app_client(seeded_url, purge=CLOUDFLARE) as client:
@@ -51,25 +41,25 @@ async def order(client: httpx.AsyncClient, key: str, product_id: int, quantity: 
 
 
 async def test_an_update_records_the_tags_it_invalidates(
-    shop: httpx.AsyncClient, caller: Caller, outbox_engine: AsyncEngine
+    shop: httpx.AsyncClient, caller: Caller, engine: AsyncEngine
 ) -> None:
     caller.becomes("ada", "admin")
 
     response = await shop.patch("/api/products/3", json={"price_cents": 1234})
 
     assert response.status_code == 200
-    assert await pending_tags(outbox_engine) == ["products", "product:3"]
+    assert await pending_tags(engine) == ["products", "product:3"]
 
 
 async def test_a_creation_and_an_order_each_record_their_purge(
-    shop: httpx.AsyncClient, caller: Caller, outbox_engine: AsyncEngine
+    shop: httpx.AsyncClient, caller: Caller, engine: AsyncEngine
 ) -> None:
     caller.becomes("ada", "admin")
     assert (await shop.post("/api/products", json=NEW_PRODUCT)).status_code == 201
     caller.becomes("bob")
     assert (await order(shop, "k1", product_id=2, quantity=1)).status_code == 201
 
-    assert await pending_tags(outbox_engine) == ["products", "products", "product:2"]
+    assert await pending_tags(engine) == ["products", "products", "product:2"]
 
 
 @pytest.mark.parametrize(
@@ -90,7 +80,7 @@ async def test_a_creation_and_an_order_each_record_their_purge(
 async def test_a_write_that_fails_leaves_no_purge(
     shop: httpx.AsyncClient,
     caller: Caller,
-    outbox_engine: AsyncEngine,
+    engine: AsyncEngine,
     method: str,
     path: str,
     body: Any,
@@ -101,11 +91,11 @@ async def test_a_write_that_fails_leaves_no_purge(
     response = await shop.request(method, path, json=body)
 
     assert response.status_code == status
-    assert await pending_tags(outbox_engine) == []
+    assert await pending_tags(engine) == []
 
 
 async def test_an_order_rolled_back_after_its_row_was_inserted_leaves_no_purge(
-    shop: httpx.AsyncClient, caller: Caller, outbox_engine: AsyncEngine
+    shop: httpx.AsyncClient, caller: Caller, engine: AsyncEngine
 ) -> None:
     caller.becomes("bob")
 
@@ -113,25 +103,25 @@ async def test_an_order_rolled_back_after_its_row_was_inserted_leaves_no_purge(
     response = await order(shop, "too-many", product_id=3, quantity=1000)
 
     assert response.status_code == 409
-    assert await pending_tags(outbox_engine) == []
+    assert await pending_tags(engine) == []
 
 
 async def test_a_product_in_use_that_cannot_be_deleted_leaves_no_purge(
-    shop: httpx.AsyncClient, caller: Caller, outbox_engine: AsyncEngine
+    shop: httpx.AsyncClient, caller: Caller, engine: AsyncEngine
 ) -> None:
     caller.becomes("bob")
     assert (await order(shop, "k1", product_id=1, quantity=1)).status_code == 201
-    recorded = await pending_tags(outbox_engine)
+    recorded = await pending_tags(engine)
     caller.becomes("ada", "admin")
 
     response = await shop.delete("/api/products/1")
 
     assert response.status_code == 409
-    assert await pending_tags(outbox_engine) == recorded
+    assert await pending_tags(engine) == recorded
 
 
 async def test_without_cloudflare_configured_writes_record_nothing(
-    app_client: AppClient, seeded_url: str, caller: Caller, outbox_engine: AsyncEngine
+    app_client: AppClient, seeded_url: str, caller: Caller, engine: AsyncEngine
 ) -> None:
     caller.becomes("ada", "admin")
     async with app_client(seeded_url) as client:
@@ -139,7 +129,7 @@ async def test_without_cloudflare_configured_writes_record_nothing(
 
     assert response.status_code == 200
     assert response.headers["purge-tags"] == "products,product:3", "the edge still hears of it"
-    assert await pending_tags(outbox_engine) == []
+    assert await pending_tags(engine) == []
 
 
 class TestPurgeOnCommit:
