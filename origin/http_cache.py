@@ -6,6 +6,11 @@ a CDN) needs: ``Cache-Control`` with ``s-maxage`` and the stale-* extensions, a 
 (``If-None-Match`` answers 304) and ``Cache-Tag`` naming what it depends on, so a purge by tag
 reaches the edge as well as the origin's own copy.
 
+A write that makes cached copies stale runs in :func:`invalidating`: its purge is recorded in the
+write's own transaction for ``outpost purger`` to send to every Cloudflare location, the origin's
+own copies are dropped once it committed, and the edge that forwards the response drops its copies
+on ``Purge-Tags``.
+
 The rate limiter reads a request's cached copy ahead, in the same Redis call that spends the
 request's budget (:func:`read_ahead_key`, :func:`keep_read_ahead`), so a cached answer costs one
 round trip to Redis, not two.

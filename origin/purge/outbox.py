@@ -225,7 +225,7 @@ async def backlog(engine: AsyncEngine) -> Backlog:
         ).scalar()
     return Backlog(
         depth=int(depth),
-        oldest_created_at=_as_utc(oldest),
+        oldest_created_at=oldest,
         retrying=int(retrying),
         most_attempts=int(most),
         last_error=last_error,
@@ -267,13 +267,3 @@ async def pending_tags(engine: AsyncEngine) -> Sequence[str]:
 def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
 
-
-def _as_utc(value: Any) -> datetime | None:
-    # Aggregates lose the column's type decorator: SQLite hands back text, PostgreSQL an aware
-    # datetime.
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=utcnow().tzinfo)
