@@ -17,14 +17,25 @@ from origin.cli import (
     edge,
     keys,
     new,
+    purger,
     serve,
     token,
     update,
 )
 from origin.settings import SettingsError
 
-VERB_MODULES = (serve, database, keys, accounts, token, edge, new, update, bench)  # template:demo
-# template:no-demo: VERB_MODULES = (serve, database, keys, accounts, token, edge, new, update)
+VERB_MODULES = (
+    serve,
+    database,
+    keys,
+    accounts,
+    token,
+    edge,
+    purger,
+    new,
+    update,
+    bench,  # template:demo
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""A small, dependency-free Prometheus registry: counters and histograms, text format 0.0.4.
+"""A small, dependency-free Prometheus registry: counters, gauges, histograms, text format 0.0.4.
 
 Each process has its own registry. Run Hypercorn with several workers and each worker counts only
 the requests it served: Prometheus scraping ``/metrics`` sees whichever worker answered. Scrape
@@ -97,24 +97,12 @@ class _Metric:
         raise NotImplementedError
 
 
-class Counter(_Metric):
-    """A value that only goes up (requests served, cache hits)."""
-
-    kind = "counter"
+class _ValueMetric(_Metric):
+    """One number per label set (counters and gauges)."""
 
     def __init__(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> None:
         super().__init__(name, help_text, label_names)
         self._values: dict[LabelValues, float] = {}
-
-    def inc(self, labels: LabelValues = (), amount: float = 1.0) -> None:
-        if amount < 0:
-            raise MetricError(f"{self.name}: a counter cannot go down ({amount})")
-        with self._lock:
-            current = self._values.get(labels)
-            if current is None:
-                self._check(labels)
-                current = 0.0
-            self._values[labels] = current + amount
 
     def value(self, labels: LabelValues = ()) -> float:
         return self._values.get(labels, 0.0)
@@ -126,6 +114,34 @@ class Counter(_Metric):
             f"{self.name}{format_labels(self.label_names, labels)} {format_value(value)}"
             for labels, value in items
         ]
+
+
+class Counter(_ValueMetric):
+    """A value that only goes up (requests served, cache hits)."""
+
+    kind = "counter"
+
+    def inc(self, labels: LabelValues = (), amount: float = 1.0) -> None:
+        if amount < 0:
+            raise MetricError(f"{self.name}: a counter cannot go down ({amount})")
+        with self._lock:
+            current = self._values.get(labels)
+            if current is None:
+                self._check(labels)
+                current = 0.0
+            self._values[labels] = current + amount
+
+
+class Gauge(_ValueMetric):
+    """A value that goes up and down, set to what it is now (a queue's depth, an age)."""
+
+    kind = "gauge"
+
+    def set(self, value: float, labels: LabelValues = ()) -> None:
+        with self._lock:
+            if labels not in self._values:
+                self._check(labels)
+            self._values[labels] = value
 
 
 class _HistogramSeries:
@@ -201,6 +217,12 @@ class Registry:
         """The counter ``name``, created on first use; asking again returns the same one."""
         metric = self._register(Counter(name, help_text, label_names))
         assert isinstance(metric, Counter)
+        return metric
+
+    def gauge(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> Gauge:
+        """The gauge ``name``, created on first use; asking again returns the same one."""
+        metric = self._register(Gauge(name, help_text, label_names))
+        assert isinstance(metric, Gauge)
         return metric
 
     def histogram(
