@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,27 @@ def test_the_verb_serves_the_edge_until_terminated(lab: Lab, runtime: str) -> No
     assert process.returncode == 0, err
     assert f"local mode, {runtime}" in out
     assert lab.received(f"/echo/cli-{runtime}")[0].header("x-outpost-assertion") is not None
+
+
+def test_the_verb_announces_the_port_it_serves_on_once_it_answers(lab: Lab) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGE_", "JWT", "ORIGIN"))}
+    command = [sys.executable, "-m", "origin.cli", "edge", "--port", "0", "--origin", lab.base_url]
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        announced = process.stdout.readline()
+        url = re.search(r"serving on (http://\S+)", announced)
+        assert url is not None, announced
+        # No retries: once announced, the edge answers at the first attempt.
+        response = httpx.get(f"{url.group(1)}/echo/announced", timeout=5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert not url.group(1).endswith(":0"), "the port the system chose, not 0"
+    assert response.status_code == 200
+    assert process.returncode == 0, err
 
 
 def _first_answer(url: str, timeout: float) -> httpx.Response:
