@@ -28,10 +28,13 @@ def register(verbs: Any) -> None:
 
 
 def run_purger(args: argparse.Namespace) -> int:
+    from origin.cli.preflight import require_database
     from origin.observability.logging import configure_logging
     from origin.purge import process
 
     settings = Settings.from_env()
+    if settings.purge.enabled or args.status:
+        require_database(settings.database_url, migrated=True)
     if args.status:
         print(asyncio.run(process.status(settings)))
         return 0
