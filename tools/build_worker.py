@@ -40,9 +40,9 @@ CPYTHON_ONLY = frozenset(
         "edge/runtime/http1.py",
         "edge/runtime/http_server.py",
         "edge/runtime/memory_cache.py",
-        "edge/runtime/pyodide_host.py",
         "edge/runtime/server.py",
         "edge/runtime/signatures.py",
+        "edge/runtime/workerd_host.py",
     }
 )
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")

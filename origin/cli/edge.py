@@ -1,5 +1,5 @@
 """``outpost edge``: serve the edge in front of an origin, on CPython or as the Cloudflare worker
-under real Pyodide (the Node harness in tools/pyodide-host, serving what wrangler uploads).
+under workerd, Cloudflare's runtime (``wrangler dev``, serving what wrangler uploads).
 
 Configuration is the edge's environment (``ORIGIN_URL``, ``JWT_ISSUER``, ``JWT_AUDIENCE``,
 ``JWKS_URL``, ``EDGE_ASSERTION_SECRET``, ``EDGE_MODE``, ...; see ``edge/config.py``); flags
@@ -30,9 +30,11 @@ def register(verbs: Any) -> None:
     )
     edge.add_argument(
         "--runtime",
-        choices=("cpython", "pyodide"),
+        choices=("cpython", "workerd", "pyodide"),
         default="cpython",
-        help="cpython (default) or pyodide (the Cloudflare worker under the local harness)",
+        help="cpython (default) or workerd (the Cloudflare worker under Cloudflare's runtime, "
+        "through wrangler dev; offline it needs OUTPOST_PYODIDE_BUNDLE_DIR); pyodide is another "
+        "name for workerd",
     )
     edge.add_argument("--host", help="address to bind (EDGE_HOST, default 127.0.0.1)")
     edge.add_argument(
@@ -70,19 +72,29 @@ def run_edge(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"outpost edge: configuration error: {error}", file=sys.stderr)
         return 2
+    runtime = "workerd" if args.runtime == "pyodide" else args.runtime  # the old name
+    workerd_setup = None
+    if runtime == "workerd":
+        from edge.runtime.workerd_host import WorkerdUnavailable, find_setup
+
+        try:
+            workerd_setup = find_setup(os.environ)
+        except WorkerdUnavailable as error:
+            print(f"outpost edge: {error}", file=sys.stderr)
+            return 2
     host = args.host or env.get("EDGE_HOST") or "127.0.0.1"
     port = args.port if args.port is not None else int(env.get("EDGE_PORT") or DEFAULT_EDGE_PORT)
     bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     print(
-        f"edge: serving on http://{bind_host}:{port} ({config.mode.value} mode, {args.runtime}), "
+        f"edge: serving on http://{bind_host}:{port} ({config.mode.value} mode, {runtime}), "
         f"forwarding to {config.origin_url}",
         flush=True,
     )
-    if args.runtime == "pyodide":
-        from edge.runtime.pyodide_host import serve_pyodide
+    if workerd_setup is not None:
+        from edge.runtime.workerd_host import serve_workerd
 
-        # The harness prints `ready http://HOST:PORT` once it serves, and exits on SIGINT/SIGTERM.
-        return serve_pyodide(env, host=host, port=port)
+        # wrangler dev prints `Ready on http://HOST:PORT`; it stops on SIGINT/SIGTERM.
+        return serve_workerd(workerd_setup, env, host=host, port=port)
     try:
         asyncio.run(_serve(config, f"{bind_host}:{port}", env))
     except ConfigError as error:  # settings only the runtime reads (EDGE_CACHE_*, ...)
