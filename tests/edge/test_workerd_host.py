@@ -13,6 +13,7 @@ from edge.runtime.workerd_host import (
     BUNDLE_SETTING,
     DEV_BUNDLE_FLAG,
     PROJECT_ROOT,
+    WRANGLER_TOML,
     WorkerdSetup,
     WorkerdUnavailable,
     env_file_text,
@@ -42,10 +43,10 @@ def _command(setup: WorkerdSetup, tmp_path: Path) -> list[str]:
 
 
 def test_the_deployed_configuration_never_carries_the_dev_bundle_flag() -> None:
-    config = tomllib.loads((PROJECT_ROOT / "wrangler.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads(WRANGLER_TOML.read_text(encoding="utf-8"))
 
     assert DEV_BUNDLE_FLAG not in config.get("compatibility_flags", [])
-    assert DEV_BUNDLE_FLAG not in (PROJECT_ROOT / "wrangler.toml").read_text(encoding="utf-8")
+    assert DEV_BUNDLE_FLAG not in WRANGLER_TOML.read_text(encoding="utf-8")
 
 
 def test_offline_the_dev_bundle_flag_is_added_on_the_command_line_only(tmp_path: Path) -> None:

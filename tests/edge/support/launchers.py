@@ -112,11 +112,11 @@ class WorkerdLauncher:
                 setup, env, host="127.0.0.1", port=port, environ=os.environ, output=log.fileno()
             )
             with running as process:
-                _wait_until_answering(url, process, Path(log.name))
+                wait_until_answering(url, process, Path(log.name))
                 yield url
 
 
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     """wrangler's proxy holds requests until the worker is loaded: the first answer means ready."""
     deadline = time.monotonic() + WORKERD_READY_TIMEOUT_SECONDS
     while True:
