@@ -107,3 +107,15 @@ def test_local_secrets_stay_out_of_git() -> None:
         command = ["git", "check-ignore", "--quiet", name]
         ignored = subprocess.run(command, cwd=PROJECT_ROOT, check=False)  # noqa: S603
         assert ignored.returncode == 0, f"{name} is not git-ignored"
+
+
+def test_the_dev_vars_example_configures_a_local_edge_for_the_development_origin() -> None:
+    from edge.config import EdgeConfig
+
+    lines = (PROJECT_ROOT / ".dev.vars.example").read_text(encoding="utf-8").splitlines()
+    settings = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    config = EdgeConfig.from_env(settings)
+
+    assert config.is_local
+    assert config.origin_url == "http://127.0.0.1:8000"
+    assert {"ORIGIN_URL", "JWT_ISSUER", "JWKS_URL", "EDGE_MODE"} <= settings.keys()
