@@ -167,6 +167,7 @@ def wrangler_dev_command(
     env_file: Path,
     state_dir: Path,
     config: Path = WRANGLER_TOML,
+    log_level: str | None = None,
 ) -> list[str]:
     command = [str(setup.node), str(setup.wrangler), "dev"]
     command += ["--config", str(config), "--ip", host, "--port", str(port)]
@@ -176,6 +177,8 @@ def wrangler_dev_command(
     command += ["--compatibility-flags", *compatibility_flags(setup, config)]
     for name, value in variables.items():
         command += ["--var", f"{name}:{value}"]
+    if log_level is not None:
+        command += ["--log-level", log_level]
     return command
 
 
@@ -198,10 +201,12 @@ def running_wrangler_dev(
     environ: Mapping[str, str],
     output: int | None = None,
     config: Path = WRANGLER_TOML,
+    log_level: str | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``wrangler dev`` serving the worker ``config`` describes, configured by ``env``, stopped
     (with its workerd processes) on exit. Its output goes to ``output`` (a file descriptor;
-    default: inherited)."""
+    default: inherited). ``log_level`` ``warn`` spares Miniflare's log of every request (a
+    call from workerd back to wrangler's Node process per request)."""
     variables, secrets = worker_bindings(env, list(read_config(config).get("vars", {})))
     with tempfile.TemporaryDirectory(prefix="outpost-workerd-") as scratch:
         env_file = Path(scratch) / "worker.env"
@@ -215,6 +220,7 @@ def running_wrangler_dev(
             env_file=env_file,
             state_dir=Path(scratch) / "state",
             config=config,
+            log_level=log_level,
         )
         process = subprocess.Popen(  # noqa: S603 - our own command line, no shell
             command,

@@ -25,7 +25,7 @@ from tests.edge.support.launchers import wait_until_answering
 from tests.edge.support.threads import bound_socket
 
 
-def _probe_project(worker: Path, root: Path) -> Path:
+def probe_project(worker: Path, root: Path) -> Path:
     """wrangler.toml for ``worker`` with the edge's own runtime settings; returns its path."""
     built = PROJECT_ROOT / "build" / "worker"
     completed = subprocess.run(  # noqa: S603 - our own build script
@@ -63,7 +63,7 @@ def running_probe_worker(worker: Path) -> Iterator[str]:
     sock.close()  # wrangler binds it itself
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="outpost-probe-") as scratch:
-        config = _probe_project(worker, Path(scratch))
+        config = probe_project(worker, Path(scratch))
         log = Path(scratch) / "wrangler.log"
         with log.open("wb") as output:
             running = running_wrangler_dev(
