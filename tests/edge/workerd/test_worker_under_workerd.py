@@ -6,6 +6,7 @@ cpython,workerd)."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import secrets
 import time
@@ -34,10 +35,8 @@ def launcher() -> WorkerdLauncher:
     return WorkerdLauncher()
 
 
-@pytest.fixture(scope="module")
-def edge(lab: Lab, launcher: WorkerdLauncher) -> Iterator[httpx.Client]:
-    """A production-mode worker: only request.cf says where a client is."""
-    env = {
+def production_env(lab: Lab) -> dict[str, str]:
+    return {
         "ORIGIN_URL": lab.base_url,
         "EDGE_MODE": "production",
         "JWT_ISSUER": ISSUER,
@@ -47,7 +46,15 @@ def edge(lab: Lab, launcher: WorkerdLauncher) -> Iterator[httpx.Client]:
         "EDGE_ASSERTION_KEY_ID": EDGE_KEY_ID,
         "EDGE_CACHE_KEY_HOST": "cache.outpost.test",
     }
-    with launcher.start(env) as url, httpx.Client(base_url=url, timeout=30.0) as client:
+
+
+@pytest.fixture(scope="module")
+def edge(lab: Lab, launcher: WorkerdLauncher) -> Iterator[httpx.Client]:
+    """A production-mode worker: only request.cf says where a client is."""
+    with (
+        launcher.start(production_env(lab)) as url,
+        httpx.Client(base_url=url, timeout=30.0) as client,
+    ):
         yield client
 
 
@@ -147,3 +154,26 @@ def test_an_authenticated_read_pays_web_crypto_and_is_forwarded_with_its_subject
     assert response.status_code == 200
     assert "edge-auth" in response.headers["server-timing"]
     assert lab.received(path)[0].header("x-outpost-assertion") is not None
+
+
+def test_concurrent_first_requests_with_tokens_are_all_answered(
+    lab: Lab, launcher: WorkerdLauncher, unique: str
+) -> None:
+    # A new isolate has no keys yet: every request needs the JWKS at once. A request waiting
+    # for the fetch another request started is cancelled by workerd as hung (a 500).
+    token = mint("alice", "customer")
+
+    async def all_at_once(url: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=url, timeout=30.0) as client:
+            answers = await asyncio.gather(
+                *(
+                    client.get(f"/auth/{unique}-{i}", headers={"Authorization": f"Bearer {token}"})
+                    for i in range(8)
+                )
+            )
+        return [answer.status_code for answer in answers]
+
+    with launcher.start(production_env(lab)) as url:
+        statuses = asyncio.run(all_at_once(url))
+
+    assert statuses == [200] * 8
