@@ -5,7 +5,9 @@ Serves two workers the same way (``wrangler dev``, edge/runtime/workerd_host.py)
 - ``edge``: the real worker (wrangler.toml) in front of a scripted origin on 127.0.0.1, asked for
   a response it already holds in ``caches.default``, with an ES256 bearer token, so every request
   pays auth (Web Crypto verify), geofence and a cache hit, and never reaches the origin;
-- ``hello``: a hello-world Python Worker (``Response("hello")``), the floor of the runtime.
+- ``hello``: a hello-world Python Worker (``Response("hello")``), the floor of the runtime;
+- ``js``: a hello-world JavaScript worker, the floor of workerd and Miniflare's entry worker
+  without Python (what is left of the worker's cost once this is subtracted is Python's).
 
 ``wrangler dev`` runs two workerd processes: one for wrangler's proxy worker in front, one for
 the user worker (the one holding Pyodide: the larger by resident memory). CPU is each process's
@@ -55,6 +57,7 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request):
         return Response("hello")
 """
+JS_HELLO_WORKER = 'export default { fetch() { return new Response("hello"); } };\n'
 CACHED_PATH = "/bench/catalog"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -173,6 +176,10 @@ def main() -> int:
         hello_file.write_text(HELLO_WORKER)
         (Path(scratch) / "hello").mkdir()
         hello_config = probe_project(hello_file, Path(scratch) / "hello")
+        js_config = Path(scratch) / "js" / "wrangler.toml"
+        js_config.parent.mkdir()
+        (js_config.parent / "worker.js").write_text(JS_HELLO_WORKER)
+        js_config.write_text('name = "js"\nmain = "worker.js"\ncompatibility_date = "2026-09-08"\n')
         token = mint("bench-user", "customer", exp=2_000_000_000)
         edge_request: dict[str, Any] = {
             "url": CACHED_PATH,
@@ -181,12 +188,14 @@ def main() -> int:
         with (
             served(edge_env(lab), WRANGLER_TOML, args.log_level) as edge,
             served({}, hello_config, args.log_level) as hello,
+            served({}, js_config, args.log_level) as js_hello,
         ):
             with httpx.Client(base_url=edge.url) as client:
                 statuses = [client.get(**edge_request).headers["x-cache"] for _ in range(2)]
             assert statuses == ["MISS", "HIT"], statuses
             edge_user, edge_proxy = cpu_per_request(edge, edge_request, args.requests)
             hello_user, hello_proxy = cpu_per_request(hello, {"url": "/"}, args.requests)
+            js_user, _ = cpu_per_request(js_hello, {"url": "/"}, args.requests)
             # Where the edge's time goes: the same hit without a token (no Web Crypto), and a
             # refusal the geofence makes before any cache lookup (production mode: request.cf).
             anonymous_user, _ = cpu_per_request(edge, {"url": CACHED_PATH}, args.requests)
@@ -200,6 +209,11 @@ def main() -> int:
         ("ratio edge / hello (target <= 1.5x)", f"{edge_user / hello_user:.2f}x"),
         ("  the same hit without a token (no Web Crypto)", f"{anonymous_user:.0f} us"),
         ("  a 451 refusal (no token, no cache lookup)", f"{refusal_user:.0f} us"),
+        ("JavaScript hello-world worker, user workerd CPU/request", f"{js_user:.0f} us"),
+        (
+            "ratio without the JavaScript floor (edge - js) / (hello - js)",
+            f"{(edge_user - js_user) / (hello_user - js_user):.2f}x",
+        ),
         ("edge: wrangler's proxy workerd CPU/request", f"{edge_proxy:.0f} us"),
         ("hello: wrangler's proxy workerd CPU/request", f"{hello_proxy:.0f} us"),
         ("edge cold start: wrangler dev start to first answer", f"{edge.cold_start_s:.1f} s"),
