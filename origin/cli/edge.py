@@ -1,5 +1,5 @@
 """``outpost edge``: serve the edge in front of an origin, on CPython or as the Cloudflare worker
-under real Pyodide (the Node harness in tools/pyodide-host, serving what wrangler uploads).
+under workerd, Cloudflare's runtime (``wrangler dev``, serving what wrangler uploads).
 
 Configuration is the edge's environment (``ORIGIN_URL``, ``JWT_ISSUER``, ``JWT_AUDIENCE``,
 ``JWKS_URL``, ``EDGE_ASSERTION_SECRET``, ``EDGE_MODE``, ...; see ``edge/config.py``); flags
@@ -34,9 +34,11 @@ def register(verbs: Any) -> None:
     )
     edge.add_argument(
         "--runtime",
-        choices=("cpython", "pyodide"),
+        choices=("cpython", "workerd", "pyodide"),
         default="cpython",
-        help="cpython (default) or pyodide (the Cloudflare worker under the local harness)",
+        help="cpython (default) or workerd (the Cloudflare worker under Cloudflare's runtime, "
+        "through wrangler dev; offline it needs OUTPOST_PYODIDE_BUNDLE_DIR); pyodide is another "
+        "name for workerd",
     )
     edge.add_argument("--host", help="address to bind (EDGE_HOST, default 127.0.0.1)")
     edge.add_argument(
@@ -70,6 +72,7 @@ def run_edge(args: argparse.Namespace) -> int:
     env = edge_environment(args, dict(os.environ))
     # Checked here for both runtimes: the worker would only answer 500 to every request.
     config = EdgeConfig.from_env(env)
+    runtime = "workerd" if args.runtime == "pyodide" else args.runtime  # the old name
     listener = Listener(
         "edge",
         args.host or env.get("EDGE_HOST") or "127.0.0.1",
@@ -79,15 +82,20 @@ def run_edge(args: argparse.Namespace) -> int:
     )
     with bind(listener) as sock:
         url = url_of(sock)
-        described = f"({config.mode.value} mode, {args.runtime}), forwarding to {config.origin_url}"
-        if args.runtime == "pyodide":
-            from edge.runtime.pyodide_host import serve_pyodide
+        described = f"({config.mode.value} mode, {runtime}), forwarding to {config.origin_url}"
+        if runtime == "workerd":
+            from edge.runtime.workerd_host import WorkerdUnavailable, find_setup, serve_workerd
+
+            try:
+                workerd_setup = find_setup(os.environ)
+            except WorkerdUnavailable as error:
+                raise CommandFailed(str(error), BAD_SETTING) from None
 
             port = sock.getsockname()[1]
-            sock.close()  # free for the harness, which binds it itself a moment later
+            sock.close()  # free for wrangler dev, which binds it itself a moment later
             print(f"edge: starting on {url} {described}", flush=True)
-            # The harness prints `ready http://HOST:PORT` once it serves; exits on SIGINT/SIGTERM.
-            return serve_pyodide(env, host=listener.host, port=port)
+            # wrangler dev prints `Ready on http://HOST:PORT`; it stops on SIGINT/SIGTERM.
+            return serve_workerd(workerd_setup, env, host=listener.host, port=port)
         asyncio.run(_serve(config, sock, env, f"edge: serving on {url} {described}"))
     return 0
 

@@ -1,8 +1,10 @@
-"""The edge's Web Crypto verifier under Pyodide checks every JWS algorithm the JWT core knows,
-against signatures made by PyJWT (an independent implementation), and refuses the rest."""
+"""The edge's Web Crypto verifier under workerd (Cloudflare's Web Crypto) checks every JWS
+algorithm the JWT core knows, against signatures made by PyJWT (an independent implementation),
+and refuses the rest."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, HMACAlgorithm, OKPAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 
-from tests.edge.pyodide.harness import HarnessProcess, harness_command, start_harness
+from edge.runtime.workerd_host import PROJECT_ROOT
+from tests.edge.workerd.probe import running_probe_worker
 
 VERIFIER_WORKER = Path(__file__).with_name("verifier_worker.py")
 CLAIMS = {"sub": "user-42", "roles": ["customer"]}
@@ -44,12 +47,11 @@ SIGNERS: dict[str, tuple[Callable[[], Any], Callable[[Any], dict[str, Any]]]] = 
 
 @pytest.fixture(scope="module")
 def verifier() -> Iterator[httpx.Client]:
-    harness: HarnessProcess = start_harness(harness_command(worker=VERIFIER_WORKER))
-    try:
-        with httpx.Client(base_url=harness.base_url, timeout=30.0) as client:
-            yield client
-    finally:
-        harness.stop()
+    with (
+        running_probe_worker(VERIFIER_WORKER) as url,
+        httpx.Client(base_url=url, timeout=30.0) as client,
+    ):
+        yield client
 
 
 def signed(algorithm: str, claims: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
@@ -111,3 +113,13 @@ def test_a_point_off_the_curve_is_an_unusable_key(verifier: httpx.Client) -> Non
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unusable_key"
+
+
+def test_the_wheels_target_the_python_the_worker_runs_on(verifier: httpx.Client) -> None:
+    # tools/fetch-wheels.sh downloads edge/requirements.txt for one Python version; the vendored
+    # packages must be built for the Python that workerd actually runs.
+    script = (PROJECT_ROOT / "tools" / "fetch-wheels.sh").read_text(encoding="utf-8")
+    wanted = re.search(r"PYTHON_VERSION:-([0-9.]+)", script)
+
+    assert wanted is not None
+    assert verifier.get("/runtime").json()["python"] == wanted[1]

