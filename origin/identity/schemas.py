@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from origin.identity.models import EMAIL_MAX
 from origin.identity.passwords import MAX_LENGTH as PASSWORD_MAX
+from origin.identity.passwords import MIN_DISTINCT_CHARACTERS, MIN_LENGTH
+from origin.observability.openapi import not_null
 
 # Deliberately loose (one @, a dot in the domain, no spaces): the only real check of an address
 # is a message that arrives; stricter patterns refuse valid addresses.
@@ -16,6 +18,16 @@ REFRESH_TOKEN_MAX = 128
 
 Email = Annotated[str, StringConstraints(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX)]
+# A new password: the policy's length here (so the OpenAPI document states it), the rest of it
+# (origin.identity.passwords.policy_problems) in words, since JSON Schema cannot express it.
+NewPassword = Annotated[
+    str,
+    StringConstraints(min_length=MIN_LENGTH, max_length=PASSWORD_MAX),
+    Field(
+        description=f"{MIN_LENGTH} to {PASSWORD_MAX} characters, at least "
+        f"{MIN_DISTINCT_CHARACTERS} of them different, not containing the e-mail address"
+    ),
+]
 RefreshTokenText = Annotated[str, StringConstraints(min_length=1, max_length=REFRESH_TOKEN_MAX)]
 
 
@@ -23,7 +35,7 @@ class RegisterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
-    password: Password
+    password: NewPassword
 
 
 class RegisterAccepted(BaseModel):
@@ -32,14 +44,20 @@ class RegisterAccepted(BaseModel):
 
 
 class PasswordGrant(BaseModel):
-    """RFC 6749 §4.3.2; ``username`` is the account's e-mail address."""
+    """RFC 6749 §4.3.2; ``username`` is the account's e-mail address. Every parameter is a string
+    (a form's are): ``scope`` may be left out, not sent as null."""
 
     model_config = ConfigDict(extra="forbid")
 
     grant_type: Literal["password"]
     username: Annotated[str, StringConstraints(min_length=1, max_length=EMAIL_MAX)]
     password: Password
-    scope: str | None = Field(default=None, max_length=1000, description="accepted and ignored")
+    scope: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="accepted and ignored",
+        json_schema_extra=not_null,
+    )
 
 
 class RefreshGrant(BaseModel):
@@ -49,10 +67,21 @@ class RefreshGrant(BaseModel):
 
     grant_type: Literal["refresh_token"] = "refresh_token"
     refresh_token: RefreshTokenText
-    scope: str | None = Field(default=None, max_length=1000, description="accepted and ignored")
+    scope: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="accepted and ignored",
+        json_schema_extra=not_null,
+    )
 
 
-TokenRequest = Annotated[PasswordGrant | RefreshGrant, Field(discriminator="grant_type")]
+class TokenRefreshGrant(RefreshGrant):
+    """RFC 6749 §6 at the token endpoint, where ``grant_type`` says which grant this is."""
+
+    grant_type: Literal["refresh_token"]
+
+
+TokenRequest = Annotated[PasswordGrant | TokenRefreshGrant, Field(discriminator="grant_type")]
 
 
 class TokenResponse(BaseModel):
