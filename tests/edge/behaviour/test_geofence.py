@@ -11,7 +11,7 @@ import pytest
 from tests.data.tokens import load_corpus
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.lab import Lab
-from tests.edge.support.tokens import mint
+from tests.edge.support.tokens import mint  # template:demo
 
 CORPUS = load_corpus()
 CUSTOMER = next(token for token in CORPUS.valid if token.name == "es256").token
@@ -29,7 +29,8 @@ def _refusal(response_json: dict[str, object]) -> tuple[object, ...]:
 def test_embargoed_countries_are_refused_everything_with_451_naming_the_rule(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str, country: str
 ) -> None:
-    path = f"/api/products/{unique}"
+    path = f"/api/products/{unique}"  # template:demo
+    # template:no-demo: path = f"/healthz/{unique}"
     response = corpus_edge.client.get(path, headers={"CF-IPCountry": country})
 
     assert response.status_code == 451
@@ -156,6 +157,7 @@ def test_in_production_mode_cf_ipcountry_is_ignored_and_not_passed_on(
     assert lab.received(path)[-1].header("cf-ipcountry") is None
 
 
+# template:demo-begin
 def test_in_production_mode_without_geolocation_orders_are_refused_as_unknown(
     lab_edge: EdgeUnderTest, unique: str
 ) -> None:
@@ -169,6 +171,7 @@ def test_in_production_mode_without_geolocation_orders_are_refused_as_unknown(
     assert _refusal(response.json())[2:] == ("orders-unknown-location", "XX")
 
 
+# template:demo-end
 def test_in_production_mode_the_runtimes_geolocation_refuses_and_a_forged_header_cannot_help(
     lab_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
@@ -191,6 +194,7 @@ def test_in_production_mode_the_runtimes_geolocation_refuses_and_a_forged_header
         assert lab.received(path) == []
 
 
+# template:demo-begin
 def test_in_production_mode_the_runtimes_geolocation_admits_and_a_forged_header_cannot_refuse(
     lab_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
@@ -207,3 +211,6 @@ def test_in_production_mode_the_runtimes_geolocation_admits_and_a_forged_header_
         assert response.status_code == 200
         assert len(lab.received(path)) == 1
         assert lab.received(path)[0].header("x-harness-cf-country") is None
+
+
+# template:demo-end
