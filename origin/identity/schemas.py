@@ -29,6 +29,11 @@ NewPassword = Annotated[
     ),
 ]
 RefreshTokenText = Annotated[str, StringConstraints(min_length=1, max_length=REFRESH_TOKEN_MAX)]
+# OAuth parameters are strings (a form's are): ``scope`` may be left out, not sent as null.
+Scope = Annotated[
+    str | None,
+    Field(max_length=1000, description="accepted and ignored", json_schema_extra=not_null),
+]
 
 
 class RegisterRequest(BaseModel):
@@ -44,20 +49,14 @@ class RegisterAccepted(BaseModel):
 
 
 class PasswordGrant(BaseModel):
-    """RFC 6749 §4.3.2; ``username`` is the account's e-mail address. Every parameter is a string
-    (a form's are): ``scope`` may be left out, not sent as null."""
+    """RFC 6749 §4.3.2; ``username`` is the account's e-mail address."""
 
     model_config = ConfigDict(extra="forbid")
 
     grant_type: Literal["password"]
     username: Annotated[str, StringConstraints(min_length=1, max_length=EMAIL_MAX)]
     password: Password
-    scope: str | None = Field(
-        default=None,
-        max_length=1000,
-        description="accepted and ignored",
-        json_schema_extra=not_null,
-    )
+    scope: Scope = None
 
 
 class RefreshGrant(BaseModel):
@@ -67,12 +66,7 @@ class RefreshGrant(BaseModel):
 
     grant_type: Literal["refresh_token"] = "refresh_token"
     refresh_token: RefreshTokenText
-    scope: str | None = Field(
-        default=None,
-        max_length=1000,
-        description="accepted and ignored",
-        json_schema_extra=not_null,
-    )
+    scope: Scope = None
 
 
 class TokenRefreshGrant(RefreshGrant):
