@@ -50,10 +50,10 @@ Category = Annotated[
         pattern=r"^[a-z0-9][a-z0-9-]*$",
     ),
 ]
-PriceCents = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=0, le=MAX_PRICE_CENTS)]
-Stock = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=0, le=MAX_STOCK)]
-Quantity = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=1, le=MAX_LINE_QUANTITY)]
-PageSize = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=1, le=MAX_PAGE_SIZE)]
+PriceCents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), ASCII_WHOLE_NUMBER]
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK), ASCII_WHOLE_NUMBER]
+Quantity = Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY), ASCII_WHOLE_NUMBER]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), ASCII_WHOLE_NUMBER]
 
 STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 

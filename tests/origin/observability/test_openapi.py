@@ -425,3 +425,22 @@ def test_an_optional_input_field_can_be_offered_without_null() -> None:
 
     assert properties["name"] == {"minLength": 1, "title": "Name", "type": "string"}
     assert {"type": "null"} in properties["note"]["anyOf"]  # the plain spelling: nullable
+
+
+def _keywords(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {key for value in node.values() for key in _keywords(value)}
+    if isinstance(node, list):
+        return {key for item in node for key in _keywords(item)}
+    return set()
+
+
+def test_the_apps_bounds_are_json_schema_keywords_not_pydantics_own() -> None:
+    """Pydantic writes a constraint placed after a validator as its own ``ge``/``le``: JSON Schema
+    ignores those, so the document would stop stating the bounds the server enforces."""
+    from origin.app import create_app
+
+    keywords = _keywords(create_app().state.openapi)
+
+    assert {"minimum", "maximum"} <= keywords
+    assert not keywords & {"ge", "le", "gt", "lt", "multiple_of"}
