@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
 from origin import domain, geofence, health, rate_limit
-from origin.access import access_check, load_route_table
+from origin.access import access_check, load_route_table, require_every_route_named
 from origin.db.engine import create_engine, session_factory
 from origin.db.migrate import ensure_migrated
 from origin.errors import EXCEPTION_HANDLERS
@@ -91,6 +91,7 @@ def create_app(
         *identity_routes.ROUTES,
         *domain.ROUTES,
     ]
+    require_every_route_named(api_routes, access)
     document = build_openapi(
         api_routes,
         TITLE,
