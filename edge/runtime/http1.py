@@ -63,7 +63,7 @@ class StrictConnection:
         event = self.h11.next_event()
         if isinstance(event, _HEAD_EVENTS):
             consumed = len(self._head) - len(self.h11.trailing_data[0])
-            _refuse_lenient_line_ends(self._head[:consumed])
+            _refuse_lenient_line_ends(self._head, consumed)
             if self._reading_head():  # after a 1xx, the next head has begun
                 del self._head[:consumed]
             else:
@@ -79,10 +79,11 @@ class StrictConnection:
         return state is h11.IDLE or state is h11.SEND_RESPONSE
 
 
-def _refuse_lenient_line_ends(head: bytearray) -> None:
-    if head.count(b"\n") != head.count(b"\r\n"):
+def _refuse_lenient_line_ends(buffer: bytearray, end: int) -> None:
+    """Raise for a bare LF or obs-fold in ``buffer[:end]`` (a head, without copying it)."""
+    if buffer.count(b"\n", 0, end) != buffer.count(b"\r\n", 0, end):
         raise h11.RemoteProtocolError("a line of the head ends in a bare LF")
-    if b"\n " in head or b"\n\t" in head:
+    if buffer.find(b"\n ", 0, end) >= 0 or buffer.find(b"\n\t", 0, end) >= 0:
         raise h11.RemoteProtocolError("a header line is folded (obs-fold)")
 
 

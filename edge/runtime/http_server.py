@@ -9,9 +9,10 @@ this server:
 - bounds what a connection holds: the request head, and any one chunk line or trailer section,
   to the head bound (h11's ``max_incomplete_event_size``; above the pipeline's URL and header
   limits, so heads up to there get the pipeline's own 414 or 431); the body to the edge's body
-  limit (past it a 413, the rest unread). Reading pauses while a request is handled and while
-  the transport's write buffer is above its high-water mark: a client that pipelines requests
-  without reading the answers stops being read, and the requests wait in its socket;
+  limit (past it a 413, the rest unread). One request is handled at a time; reading pauses
+  once a head's worth of bytes waits behind it, and while the transport's write buffer is above
+  its high-water mark: a client that pipelines requests without reading the answers stops being
+  read, and its requests wait in its socket;
 - refuses what framing alone does not: versions other than 1.0 and 1.1 (505), and requests the
   pipeline refuses from their head (unknown method, long URL, big headers, ``Transfer-Encoding``
   with ``Content-Length``, a declared length over the limit) before reading their body; only a
@@ -70,6 +71,7 @@ class EdgeHttpProtocol(asyncio.Protocol):
         self._request: EdgeRequest | None = None  # its head is read, its body is being read
         self._body = bytearray()
         self._busy = False  # the pipeline is handling this connection's request
+        self._held = 0  # bytes received while busy: pipelined, parsed once the answer has gone
         self._writable = True  # the write buffer is below its high-water mark
         self._reading = True
         self._lingering = False
@@ -94,12 +96,19 @@ class EdgeHttpProtocol(asyncio.Protocol):
         if self._lingering:
             return  # after a refusal: drained, never parsed
         self._http.receive_data(data)
+        if self._busy:
+            self._held += len(data)
+            self._update_reading()
+            return
         self._advance()
 
     def eof_received(self) -> bool | None:
-        if not self._lingering:
-            self._http.receive_data(b"")
-            self._advance()
+        if self._lingering:
+            return None
+        self._http.receive_data(b"")
+        if self._busy:
+            return True  # answer first: the close is taken up once the answer has gone
+        self._advance()
         return None  # the transport closes once what was written has gone
 
     def pause_writing(self) -> None:
@@ -188,8 +197,8 @@ class EdgeHttpProtocol(asyncio.Protocol):
         request.body = bytes(self._body)
         self._request, self._body = None, bytearray()
         self._busy = True
+        self._held = 0
         self._cancel_timer()
-        self._update_reading()
         task = asyncio.get_running_loop().create_task(self._respond(request, close))
         self._server.track(task)
 
@@ -209,6 +218,7 @@ class EdgeHttpProtocol(asyncio.Protocol):
             return
         self._http.start_next_cycle()
         self._busy = False
+        self._held = 0
         self._start_timer(KEEP_ALIVE_SECONDS)
         self._update_reading()
         self._advance()
@@ -272,7 +282,10 @@ class EdgeHttpProtocol(asyncio.Protocol):
         self._start_timer(LINGER_SECONDS)
 
     def _update_reading(self) -> None:
-        wanted = self._lingering or (not self._busy and self._writable)
+        """Read unless answers are queued past the high-water mark, or a pipelined request's
+        worth of bytes waits while one is handled (reading goes on after a refusal, to drain)."""
+        holding = self._busy and self._held > self._server.max_head_bytes
+        wanted = self._lingering or (self._writable and not holding)
         transport = self._transport
         if transport is None or wanted == self._reading or transport.is_closing():
             return

@@ -117,6 +117,16 @@ def test_a_pipelined_request_after_a_chunked_body_is_answered_too(edge: str) -> 
     assert (echoed(first[2])["body"], echoed(second[2])["target"]) == ("abc", "/echo/second")
 
 
+def test_a_client_that_half_closes_after_its_request_still_gets_the_answer(edge: str) -> None:
+    with connect(edge) as sock:
+        sock.sendall(request_bytes("GET", "/echo/half-closed"))
+        sock.shutdown(socket.SHUT_WR)
+        [(status, _, body)] = read_responses(sock, 1)
+        closed = closed_by_the_edge(sock)
+
+    assert (status, echoed(body)["target"], closed) == (200, "/echo/half-closed", True)
+
+
 def test_http10_without_keep_alive_closes_after_the_answer(edge: str) -> None:
     with connect(edge) as sock:
         sock.sendall(b"GET /echo/old HTTP/1.0\r\n\r\n")
