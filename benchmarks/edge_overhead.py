@@ -6,11 +6,14 @@ origin and through the edge over one keep-alive connection each. Rounds alternat
 two (direct, edge, direct, edge, ...) so drift on a noisy machine hits both alike, and all
 samples of a target are pooled. The client is a raw socket, so its own cost is tiny and equal.
 
-    python benchmarks/edge_overhead.py [--requests 2000] [--rounds 5]
+    python benchmarks/edge_overhead.py [--requests 2000] [--rounds 5] [--baseline DIR]
 
 Target (issue 4): the edge adds at most 1 ms at p50 to a forwarded request. Also shown: the
 same edge with httpx as its upstream client (``EDGE_UPSTREAM_CLIENT=httpx``) instead of the
-lean HTTP/1.1 client it uses by default, and a read the edge answers from its cache.
+lean HTTP/1.1 client it uses by default, and a read the edge answers from its cache. With
+``--baseline DIR`` (another checkout, e.g. ``git worktree add /tmp/base main``), an edge served
+from that checkout's code joins the rounds, so a change is measured side by side with what it
+replaces, under the same noise.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from loadtest.bench.processes import free_port
@@ -39,9 +42,11 @@ def cli_command(*args: str) -> list[str]:
 
 
 @contextmanager
-def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+def serving(command: list[str], env: dict[str, str], port: int, cwd: Path = ROOT) -> Iterator[None]:
+    """Serve ``command`` (run in ``cwd``: ``-m`` imports that checkout's code) until the block
+    ends."""
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 30
@@ -126,10 +131,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="per target and round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout whose edge is timed alongside"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as data_dir:
-        origin_port, edge_port, httpx_port = free_port(), free_port(), free_port()
+        origin_port, edge_port, httpx_port, base_port = (free_port() for _ in range(4))
         env = {
             **os.environ,
             "OUTPOST_DATA_DIR": data_dir,
@@ -145,17 +153,21 @@ def main() -> int:
         edge = cli_command("edge", "--port", str(edge_port), "--origin", origin_url)
         httpx_edge = cli_command("edge", "--port", str(httpx_port), "--origin", origin_url)
         httpx_env = {**env, "EDGE_UPSTREAM_CLIENT": "httpx"}
-        with (
-            serving(origin, env, origin_port),
-            serving(edge, env, edge_port),
-            serving(httpx_edge, httpx_env, httpx_port),
-        ):
+        base_edge = cli_command("edge", "--port", str(base_port), "--origin", origin_url)
+        with ExitStack() as stack:
+            stack.enter_context(serving(origin, env, origin_port))
+            stack.enter_context(serving(edge, env, edge_port))
+            stack.enter_context(serving(httpx_edge, httpx_env, httpx_port))
+            if args.baseline:
+                stack.enter_context(serving(base_edge, env, base_port, cwd=args.baseline))
             clients = {
                 "direct": KeepAliveClient(origin_port),
                 "edge": KeepAliveClient(edge_port),
                 "edge-httpx": KeepAliveClient(httpx_port),
             }
-            for name in ("edge", "edge-httpx"):
+            if args.baseline:
+                clients["edge-baseline"] = KeepAliveClient(base_port)
+            for name in clients.keys() - {"direct"}:
                 _, headers = clients[name].get(FORWARDED_PATH)
                 assert headers["x-cache"] == "BYPASS", headers
             warmup = max(100, args.requests // 10)
@@ -181,6 +193,7 @@ def report(samples: dict[str, list[float]], count: int) -> None:
         "direct": f"origin directly     GET {FORWARDED_PATH}",
         "edge": f"edge (http1 client) GET {FORWARDED_PATH}",
         "edge-httpx": f"edge (httpx client) GET {FORWARDED_PATH}",
+        "edge-baseline": f"baseline edge       GET {FORWARDED_PATH}",
         "edge-hit": f"edge cache hit      GET {CACHED_PATH}",
     }
     for name, values in samples.items():
@@ -188,11 +201,14 @@ def report(samples: dict[str, list[float]], count: int) -> None:
             f"{labels[name]:<38}{percentile(values, 0.5):>8.3f}{percentile(values, 0.9):>8.3f}"
             f"{percentile(values, 0.99):>8.3f}{statistics.fmean(values):>8.3f}"
         )
-    for name, client in (("edge", "http1"), ("edge-httpx", "httpx")):
+    edges = [("edge", "http1 client"), ("edge-httpx", "httpx client")]
+    if "edge-baseline" in samples:
+        edges.append(("edge-baseline", "baseline checkout"))
+    for name, variant in edges:
         added = percentile(samples[name], 0.5) - percentile(samples["direct"], 0.5)
         verdict = "within" if added <= 1.0 else "OVER"
         print(
-            f"edge overhead on a forwarded request ({client} client), p50: {added:+.3f} ms "
+            f"edge overhead on a forwarded request ({variant}), p50: {added:+.3f} ms "
             f"({verdict} the 1 ms target)"
         )
 
