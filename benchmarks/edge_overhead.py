@@ -13,7 +13,9 @@ same edge with httpx as its upstream client (``EDGE_UPSTREAM_CLIENT=httpx``) ins
 lean HTTP/1.1 client it uses by default, and a read the edge answers from its cache. With
 ``--baseline DIR`` (another checkout, e.g. ``git worktree add /tmp/base main``), an edge served
 from that checkout's code joins the rounds, so a change is measured side by side with what it
-replaces, under the same noise.
+replaces, under the same noise. Each target also shows the CPU time its answering process (the
+origin for the direct path, the edge otherwise) spent per request, read from ``/proc`` on Linux:
+on a loaded machine, where wall times swing with the scheduler, it is the steadier comparison.
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ def cli_command(*args: str) -> list[str]:
 
 
 @contextmanager
-def serving(command: list[str], env: dict[str, str], port: int, cwd: Path = ROOT) -> Iterator[None]:
+def serving(
+    command: list[str], env: dict[str, str], port: int, cwd: Path = ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
     """Serve ``command`` (run in ``cwd``: ``-m`` imports that checkout's code) until the block
-    ends."""
+    ends; yields the process."""
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -58,7 +62,7 @@ def serving(command: list[str], env: dict[str, str], port: int, cwd: Path = ROOT
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{command} did not start: {process.stderr}") from None
                 time.sleep(0.1)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -122,6 +126,15 @@ def timed(client: KeepAliveClient, path: str, count: int) -> list[float]:
     return samples
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of ``pid`` so far (``/proc/<pid>/stat``; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -155,11 +168,15 @@ def main() -> int:
         httpx_env = {**env, "EDGE_UPSTREAM_CLIENT": "httpx"}
         base_edge = cli_command("edge", "--port", str(base_port), "--origin", origin_url)
         with ExitStack() as stack:
-            stack.enter_context(serving(origin, env, origin_port))
-            stack.enter_context(serving(edge, env, edge_port))
-            stack.enter_context(serving(httpx_edge, httpx_env, httpx_port))
+            pids = {
+                "direct": stack.enter_context(serving(origin, env, origin_port)).pid,
+                "edge": stack.enter_context(serving(edge, env, edge_port)).pid,
+                "edge-httpx": stack.enter_context(serving(httpx_edge, httpx_env, httpx_port)).pid,
+            }
             if args.baseline:
-                stack.enter_context(serving(base_edge, env, base_port, cwd=args.baseline))
+                base = serving(base_edge, env, base_port, cwd=args.baseline)
+                pids["edge-baseline"] = stack.enter_context(base).pid
+            pids["edge-hit"] = pids["edge"]
             clients = {
                 "direct": KeepAliveClient(origin_port),
                 "edge": KeepAliveClient(edge_port),
@@ -175,20 +192,25 @@ def main() -> int:
                 timed(client, FORWARDED_PATH, warmup)
             clients["edge"].get(CACHED_PATH)
             samples: dict[str, list[float]] = {name: [] for name in [*clients, "edge-hit"]}
+            cpu = dict.fromkeys(samples, 0.0)
+            rounds = [(name, client, FORWARDED_PATH) for name, client in clients.items()]
+            rounds.append(("edge-hit", clients["edge"], CACHED_PATH))
             for _ in range(args.rounds):
-                for name, client in clients.items():
-                    samples[name] += timed(client, FORWARDED_PATH, args.requests)
-                samples["edge-hit"] += timed(clients["edge"], CACHED_PATH, args.requests)
+                for name, client, path in rounds:
+                    started = process_cpu_seconds(pids[name])
+                    samples[name] += timed(client, path, args.requests)
+                    cpu[name] += process_cpu_seconds(pids[name]) - started
             for client in clients.values():
                 client.close()
 
-    report(samples, args.requests * args.rounds)
+    count = args.requests * args.rounds
+    report(samples, {name: seconds / count * 1e6 for name, seconds in cpu.items()}, count)
     return 0
 
 
-def report(samples: dict[str, list[float]], count: int) -> None:
-    print(f"{count} requests per target, one keep-alive connection, 127.0.0.1 (ms)")
-    print(f"{'target':<38}{'p50':>8}{'p90':>8}{'p99':>8}{'mean':>8}")
+def report(samples: dict[str, list[float]], cpu_us: dict[str, float], count: int) -> None:
+    print(f"{count} requests per target, one keep-alive connection, 127.0.0.1 (ms; CPU in µs)")
+    print(f"{'target':<38}{'p50':>8}{'p90':>8}{'p99':>8}{'mean':>8}{'CPU/req':>9}")
     labels = {
         "direct": f"origin directly     GET {FORWARDED_PATH}",
         "edge": f"edge (http1 client) GET {FORWARDED_PATH}",
@@ -200,6 +222,7 @@ def report(samples: dict[str, list[float]], count: int) -> None:
         print(
             f"{labels[name]:<38}{percentile(values, 0.5):>8.3f}{percentile(values, 0.9):>8.3f}"
             f"{percentile(values, 0.99):>8.3f}{statistics.fmean(values):>8.3f}"
+            f"{cpu_us[name]:>9.0f}"
         )
     edges = [("edge", "http1 client"), ("edge-httpx", "httpx client")]
     if "edge-baseline" in samples:

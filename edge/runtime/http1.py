@@ -7,7 +7,9 @@ digits only), chunked bodies with their extensions and trailers, interim 1xx ans
 delimited by the close, keep-alive. :class:`StrictConnection` refuses the two things h11
 tolerates in a message head, as RFC 9112 lets a recipient do: a line ended by a bare LF, and a
 header line folded onto the next (obs-fold). A proxy that reads either differently from its
-peer is how one message is made to look like two.
+peer is how one message is made to look like two. What h11 holds of an unfinished head, chunk
+line or trailer section is bounded by its ``max_incomplete_event_size``; a finished one came in
+one read (at most 256 KiB with asyncio), so a connection never holds more than the two.
 
 :class:`PooledHttp1Upstream` keeps one asyncio Protocol per keep-alive connection: h11 is fed
 straight from ``data_received`` and the body is gathered there, so an exchange costs one wake-up
