@@ -1,67 +1,93 @@
-"""A small HTTP/1.1 server for the CPython edge, on asyncio (no web framework, no ASGI layer).
+"""The CPython edge's HTTP/1.1 server: an asyncio Protocol around h11.
 
-Why not Hypercorn: on these machines it costs ~0.7 ms per request at one connection, most of
-the edge's 1 ms budget. This server does what the edge needs and no more: one request at a time
-per connection (pipelined requests wait their turn), ``Content-Length`` and chunked request
-bodies, ``Expect: 100-continue``, keep-alive with an idle timeout that also bounds how long a
-client may take to send one request (slow-loris), and strict parsing: a malformed request is a
-JSON 400 and the connection is closed. Size limits, smuggling shapes and everything else about
-the request are the pipeline's to judge (see :mod:`edge.request_checks`).
+h11 parses and frames everything, through :class:`edge.runtime.http1.StrictConnection` (which
+also refuses bare-LF line ends and obs-fold): the request line, header fields, exactly one
+``Host`` on HTTP/1.1, ``Content-Length`` as ASCII digits only, chunked bodies with their
+extensions and trailers, keep-alive and pipelining, and the framing of every answer. Around it,
+this server:
+
+- bounds what a connection holds: the request head, and any one chunk line or trailer section,
+  to the head bound (h11's ``max_incomplete_event_size``; above the pipeline's URL and header
+  limits, so heads up to there get the pipeline's own 414 or 431); the body to the edge's body
+  limit (past it a 413, the rest unread). One request is handled at a time; reading pauses
+  once a head's worth of bytes waits behind it, and while the transport's write buffer is above
+  its high-water mark: a client that pipelines requests without reading the answers stops being
+  read, and its requests wait in its socket;
+- refuses what framing alone does not: versions other than 1.0 and 1.1 (505), and requests the
+  pipeline refuses from their head (unknown method, long URL, big headers, ``Transfer-Encoding``
+  with ``Content-Length``, a declared length over the limit) before reading their body; only a
+  request whose body will be read gets ``100 Continue`` for ``Expect: 100-continue``;
+- times out: a keep-alive idle timeout that also bounds how long a client may take to send one
+  request (slow loris);
+- answers every refusal with the JSON error body, logs no traceback for client garbage, and
+  after a refusal closes its side, then drains what the client still sends for a moment, so the
+  client reads the answer rather than a reset.
+
+Why not Hypercorn (also on h11): its ASGI layer costs ~0.7 ms per request on these machines,
+most of the edge's 1 ms budget. h11 itself, server and upstream client together, adds about a
+third of a millisecond of CPU per forwarded request over hand-written parsing
+(docs/benchmarks.md): the price of a maintained parser that bounds and checks every part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import time
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from http import HTTPStatus
 
-from edge.answers import error_response
+import h11
+
+from edge.answers import EarlyAnswer, error_response
+from edge.config import RequestLimits
 from edge.http import EdgeRequest, EdgeResponse, Headers
+from edge.request_checks import check_request
+from edge.runtime.http1 import StrictConnection
 
 logger = logging.getLogger("outpost.edge")
 
-# Above the pipeline's own header limit, so oversized headers get its JSON 431.
-MAX_HEAD_BYTES = 128 * 1024
+# The head bound is the pipeline's URL and header limits plus room for the request line and
+# field syntax, and never below MIN_HEAD_BYTES.
+MIN_HEAD_BYTES = 65_536
+HEAD_SLACK_BYTES = 16_384
 KEEP_ALIVE_SECONDS = 75.0  # also the time a client has to send a whole request
-_REQUEST_LINE = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP/1\.([01])")
-_FIELD = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*")
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:;[^\r\n]*)?")
-_NO_BODY = frozenset({204, 304})
+LINGER_SECONDS = 2.0  # after a refusal: how long what the client still sends is drained
+WRITE_HIGH_WATER_BYTES = 65_536  # answers queued beyond this pause reading the connection
+_VERSIONS = frozenset({b"1.0", b"1.1"})
+_NO_BODY_STATUSES = frozenset({204, 304})
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+_REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+_BYPASS = [("x-cache", "BYPASS")]
 
 Handler = Callable[[EdgeRequest], Awaitable[EdgeResponse]]
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "bad_request") -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-class _Incomplete(Exception):
-    pass
 
 
 class EdgeHttpProtocol(asyncio.Protocol):
     def __init__(self, server: EdgeServer) -> None:
         self._server = server
+        self._http = StrictConnection(h11.SERVER, server.max_head_bytes)
         self._transport: asyncio.Transport | None = None
-        self._buffer = bytearray()
-        self._busy = False
-        self._continue_sent = False
-        self._timer: asyncio.TimerHandle | None = None
         self._peer: str | None = None
+        self._request: EdgeRequest | None = None  # its head is read, its body is being read
+        self._body = bytearray()
+        self._busy = False  # the pipeline is handling this connection's request
+        self._held = 0  # bytes received while busy: pipelined, parsed once the answer has gone
+        self._writable = True  # the write buffer is below its high-water mark
+        self._reading = True
+        self._lingering = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    # asyncio's side
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER_BYTES)
         self._peer = client_address(transport.get_extra_info("peername"))
         self._server.connections.add(self)
-        self._start_timer()
+        self._start_timer(KEEP_ALIVE_SECONDS)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._server.connections.discard(self)
@@ -69,8 +95,32 @@ class EdgeHttpProtocol(asyncio.Protocol):
         self._transport = None
 
     def data_received(self, data: bytes) -> None:
-        self._buffer += data
+        if self._lingering:
+            return  # after a refusal: drained, never parsed
+        self._http.receive_data(data)
+        if self._busy:
+            self._held += len(data)
+            self._update_reading()
+            return
         self._advance()
+
+    def eof_received(self) -> bool | None:
+        if self._lingering:
+            return None
+        self._http.receive_data(b"")
+        if self._busy:
+            return True  # answer first: the close is taken up once the answer has gone
+        self._advance()
+        return None  # the transport closes once what was written has gone
+
+    def pause_writing(self) -> None:
+        self._writable = False
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._writable = True
+        self._update_reading()
+        self._advance()  # a pipelined request may be waiting
 
     @property
     def idle(self) -> bool:
@@ -80,22 +130,77 @@ class EdgeHttpProtocol(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
 
+    # Requests
+
     def _advance(self) -> None:
-        if self._busy or self._transport is None:
+        """Take h11's events until a request is dispatched, more data is needed, or the answers
+        already queued are too many."""
+        while not self._busy and self._writable and not self._lingering and self._transport:
+            try:
+                event = self._http.next_event()
+            except h11.RemoteProtocolError as error:
+                self._refuse(self._malformed(error))
+                return
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return
+            if isinstance(event, h11.Request):
+                self._begin(event)
+            elif isinstance(event, h11.Data):
+                self._take_body(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                self._dispatch(close=False)
+            elif isinstance(event, h11.ConnectionClosed):
+                self.close()
+                return
+
+    def _begin(self, head: h11.Request) -> None:
+        if head.http_version not in _VERSIONS:
+            message = "only HTTP/1.0 and HTTP/1.1 are served"
+            self._refuse(error_response(505, "http_version_not_supported", message))
             return
+        request = EdgeRequest(
+            method=head.method.decode("ascii"),
+            target=head.target.decode("ascii"),
+            headers=Headers((n.decode("latin-1"), v.decode("latin-1")) for n, v in head.headers),
+            client=self._peer,
+        )
+        self._request = request
+        self._body = bytearray()
+        length = request.headers.get("content-length")  # h11 left one, of ASCII digits
+        if "transfer-encoding" not in request.headers and (length is None or int(length) == 0):
+            return  # no body: the EndOfMessage follows
+        if self._refused_from_head(request):
+            self._dispatch(close=True)  # the pipeline's refusal; the body is never read
+            return
+        limit = self._server.limits.max_body_bytes
+        if length is not None and int(length) > limit:
+            self._refuse(_too_large(limit))
+            return
+        if self._http.h11.they_are_waiting_for_100_continue:
+            proceed = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+            self._write(self._http.h11.send(proceed))
+
+    def _refused_from_head(self, request: EdgeRequest) -> bool:
         try:
-            parsed = self._parse()
-        except _Incomplete:
-            return
-        except _BadRequest as error:
-            refusal = error_response(error.status, error.code, str(error), [("x-cache", "BYPASS")])
-            self._write(refusal, "GET", close=True)
-            return
+            check_request(request, self._server.limits)
+        except EarlyAnswer:
+            return True
+        return False
+
+    def _take_body(self, data: bytes) -> None:
+        self._body += data
+        limit = self._server.limits.max_body_bytes
+        if len(self._body) > limit:
+            self._refuse(_too_large(limit))
+
+    def _dispatch(self, *, close: bool) -> None:
+        request = self._request
+        assert request is not None
+        request.body = bytes(self._body)
+        self._request, self._body = None, bytearray()
         self._busy = True
-        self._continue_sent = False
+        self._held = 0
         self._cancel_timer()
-        self._transport.pause_reading()
-        request, close = parsed
         task = asyncio.get_running_loop().create_task(self._respond(request, close))
         self._server.track(task)
 
@@ -105,107 +210,96 @@ class EdgeHttpProtocol(asyncio.Protocol):
         except Exception:  # the pipeline answers everything; this is a last resort
             logger.exception("edge handler failed")
             response = error_response(500, "internal_error", "the edge failed")
-        close = close or self._server.closing or response.header("connection") == "close"
-        self._write(response, request.method, close)
-        if close or self._transport is None:
-            return
-        self._busy = False
-        self._transport.resume_reading()
-        self._start_timer()
-        self._advance()  # a pipelined request may be waiting in the buffer
-
-    def _parse(self) -> tuple[EdgeRequest, bool]:
-        """The next whole request in the buffer (taken out of it), and whether to close after."""
-        end = self._buffer.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self._buffer) > MAX_HEAD_BYTES:
-                raise _BadRequest("the request head is too large", 431, "headers_too_large")
-            raise _Incomplete
-        lines = self._buffer[:end].decode("latin-1").split("\r\n")
-        match = _REQUEST_LINE.fullmatch(lines[0])
-        if match is None:
-            raise _BadRequest("malformed request line")
-        method, target, minor = match.groups()
-        headers = Headers(_fields(lines[1:]))
-        body, body_end, framing_ok = self._body(headers, end + 4)
-        del self._buffer[:body_end]
-        keep_alive = _keep_alive(minor, headers) and framing_ok
-        return EdgeRequest(method, target, headers, body, self._peer), not keep_alive
-
-    def _body(self, headers: Headers, start: int) -> tuple[bytes, int, bool]:
-        """``(body, end of the request in the buffer, framing understood)``.
-
-        Bodies longer than the pipeline accepts are cut at one byte over (so it refuses them)
-        and the connection closes after the answer, the rest unread. Framing the pipeline will
-        refuse (both ``Transfer-Encoding`` and ``Content-Length``, unknown codings, bad
-        lengths) gets an empty body and a closing connection: what follows cannot be trusted.
-        """
-        limit = self._server.max_body_bytes + 1
-        encodings = headers.get_all("transfer-encoding")
-        lengths = headers.get_all("content-length")
-        if encodings:
-            if lengths or [e.strip().lower() for e in encodings] != ["chunked"]:
-                return b"", start, False
-            return self._chunked(start, limit)
-        if not lengths:
-            return b"", start, True
-        values = {part.strip() for value in lengths for part in value.split(",")}
-        if len(values) != 1 or not next(iter(values)).isdigit():
-            return b"", start, False
-        length = int(next(iter(values)))
-        wanted = min(length, limit)
-        self._continue_if_expected(headers, length < limit)
-        if len(self._buffer) - start < wanted:
-            raise _Incomplete
-        return bytes(self._buffer[start : start + wanted]), start + wanted, length < limit
-
-    def _chunked(self, start: int, limit: int) -> tuple[bytes, int, bool]:
-        body = bytearray()
-        position = start
-        while True:
-            line_end = self._buffer.find(b"\r\n", position)
-            if line_end < 0:
-                raise _Incomplete
-            match = _CHUNK_SIZE.fullmatch(self._buffer[position:line_end])
-            if match is None:
-                raise _BadRequest("malformed chunked body")
-            size = int(match.group(1), 16)
-            position = line_end + 2
-            if size == 0:
-                trailers_end = self._buffer.find(b"\r\n\r\n", position - 2)
-                if trailers_end < 0:
-                    raise _Incomplete
-                return bytes(body), trailers_end + 4, True
-            if len(body) + size >= limit:
-                # Over the limit: a body of limit bytes (the pipeline refuses it, 413, without
-                # looking inside) and a connection that closes with the rest unread.
-                return bytes(body) + b"\0" * (limit - len(body)), position, False
-            if len(self._buffer) < position + size + 2:
-                raise _Incomplete
-            body += self._buffer[position : position + size]
-            if self._buffer[position + size : position + size + 2] != b"\r\n":
-                raise _BadRequest("malformed chunked body")
-            position += size + 2
-
-    def _continue_if_expected(self, headers: Headers, acceptable: bool) -> None:
-        expect = headers.get("expect")
-        if expect is None or expect.lower() != "100-continue" or not acceptable:
-            return
-        if self._transport is not None and not self._continue_sent:
-            self._continue_sent = True  # the head is parsed again as the body arrives
-            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-
-    def _write(self, response: EdgeResponse, method: str, close: bool) -> None:
         if self._transport is None:
             return
-        self._transport.write(_encode(response, method, close))
-        if close:
-            self._transport.close()
+        close = close or self._server.closing or response.header("connection") == "close"
+        self._send(response, request.method, close=close)
+        connection = self._http.h11
+        if close or connection.our_state is not h11.DONE or connection.their_state is not h11.DONE:
+            self._linger()  # HTTP/1.0, Connection: close, or a body left unread
+            return
+        self._http.start_next_cycle()
+        self._busy = False
+        self._held = 0
+        self._start_timer(KEEP_ALIVE_SECONDS)
+        self._update_reading()
+        self._advance()
 
-    def _start_timer(self) -> None:
+    def _malformed(self, error: h11.RemoteProtocolError) -> EdgeResponse:
+        """The refusal for what h11 (or the strict connection) could not parse."""
+        detail = str(error)
+        if self._request is not None:  # in the body
+            if error.error_status_hint == 431:  # h11's bound on one incomplete event
+                message = "a chunk line or the trailer section is too long"
+                return error_response(413, "payload_too_large", message)
+            return error_response(400, "bad_request", f"malformed request body: {detail:.200}")
+        if error.error_status_hint == 431:
+            if b"\n" not in self._http.h11.trailing_data[0]:  # still in the request line
+                return error_response(414, "uri_too_long", "the request line is too long")
+            return error_response(431, "headers_too_large", "the request head is too large")
+        if error.error_status_hint == 501:
+            return error_response(501, "not_implemented", detail)
+        return error_response(400, "bad_request", f"malformed request: {detail:.200}")
+
+    # Answers
+
+    def _refuse(self, response: EdgeResponse) -> None:
+        """Answer ``response`` (a refusal) and close: what follows on the connection is not
+        read, and cannot be trusted to be read correctly."""
+        response.headers += _BYPASS
+        self._request, self._body = None, bytearray()
+        self._send(response, "GET", close=True)
+        self._linger()
+
+    def _send(self, response: EdgeResponse, method: str, *, close: bool) -> None:
+        connection = self._http.h11
+        head, body = _encode(response, method, close=close)
+        try:
+            data = connection.send(head)
+            if body:
+                data += connection.send(h11.Data(data=body))
+            data += connection.send(h11.EndOfMessage())
+        except h11.LocalProtocolError as error:  # no state to answer in (e.g. h11 gave up)
+            logger.warning("no answer sent: %s", error)
+            self.close()
+            return
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        if self._transport is not None:
+            self._transport.write(data)
+
+    def _linger(self) -> None:
+        """Close our side after what was written, then drain the client's for a moment."""
+        self._lingering = True
+        self._busy = False
+        transport = self._transport
+        if transport is None:
+            return
+        if transport.can_write_eof():
+            transport.write_eof()
+        else:
+            transport.close()
+        self._update_reading()
+        self._start_timer(LINGER_SECONDS)
+
+    def _update_reading(self) -> None:
+        """Read unless answers are queued past the high-water mark, or a pipelined request's
+        worth of bytes waits while one is handled (reading goes on after a refusal, to drain)."""
+        holding = self._busy and self._held > self._server.max_head_bytes
+        wanted = self._lingering or (self._writable and not holding)
+        transport = self._transport
+        if transport is None or wanted == self._reading or transport.is_closing():
+            return
+        self._reading = wanted
+        if wanted:
+            transport.resume_reading()
+        else:
+            transport.pause_reading()
+
+    def _start_timer(self, seconds: float) -> None:
         self._cancel_timer()
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(KEEP_ALIVE_SECONDS, self.close)
+        self._timer = asyncio.get_running_loop().call_later(seconds, self.close)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -214,9 +308,12 @@ class EdgeHttpProtocol(asyncio.Protocol):
 
 
 class EdgeServer:
-    def __init__(self, handler: Handler, *, max_body_bytes: int) -> None:
+    def __init__(self, handler: Handler, *, limits: RequestLimits) -> None:
         self.handler = handler
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
+        self.max_head_bytes = max(
+            MIN_HEAD_BYTES, limits.max_target_bytes + limits.max_header_bytes + HEAD_SLACK_BYTES
+        )
         self.connections: set[EdgeHttpProtocol] = set()
         self.closing = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -240,40 +337,48 @@ class EdgeServer:
             connection.close()
 
 
-def _fields(lines: list[str]) -> list[tuple[str, str]]:
-    fields = []
-    for line in lines:
-        match = _FIELD.fullmatch(line)
-        if match is None:  # also refuses obs-fold and whitespace before the colon
-            raise _BadRequest("malformed header field")
-        fields.append((match.group(1), match.group(2)))
-    return fields
-
-
-def _keep_alive(minor: str, headers: Headers) -> bool:
-    tokens = {t.strip().lower() for v in headers.get_all("connection") for t in v.split(",")}
-    if "close" in tokens:
-        return False
-    return minor == "1" or "keep-alive" in tokens
-
-
-def _encode(response: EdgeResponse, method: str, close: bool) -> bytes:
-    status = response.status
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = ""
-    lines = [f"HTTP/1.1 {status} {reason}"]
-    lines += [f"{n}: {v}" for n, v in response.headers if n not in _FRAMING_HEADERS]
+def _encode(response: EdgeResponse, method: str, *, close: bool) -> tuple[h11.Response, bytes]:
+    """The answer as h11 sends it, and its body. h11 checks every header (names are tokens,
+    values hold no CR, LF or NUL); an answer it refuses becomes a JSON 502."""
+    has_body = method != "HEAD" and response.status not in _NO_BODY_STATUSES
+    headers = [(n, v) for n, v in response.headers if n not in _FRAMING_HEADERS]
     if response.header("date") is None:
-        lines.append(f"date: {formatdate(usegmt=True)}")
-    has_body = method != "HEAD" and status not in _NO_BODY and status >= 200
+        headers.append(("date", http_date()))
     if has_body:
-        lines.append(f"content-length: {len(response.body)}")
+        headers.append(("content-length", str(len(response.body))))
     if close:
-        lines.append("connection: close")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    return head + response.body if has_body else head
+        headers.append(("connection", "close"))
+    try:
+        head = h11.Response(
+            status_code=response.status,
+            headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+            reason=_REASONS.get(response.status, b""),
+        )
+    except (h11.LocalProtocolError, UnicodeEncodeError) as error:
+        logger.error("an answer cannot be sent as HTTP/1.1 (%s): sending a 502", error)
+        return _encode(_unsendable(), method, close=close)
+    return head, response.body if has_body else b""
+
+
+def _unsendable() -> EdgeResponse:
+    message = "the answer could not be sent as HTTP/1.1"
+    return error_response(502, "bad_gateway", message, _BYPASS)
+
+
+def _too_large(limit: int) -> EdgeResponse:
+    return error_response(413, "payload_too_large", f"bodies are limited to {limit} bytes")
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """The ``Date`` header's value, formatted once per second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def client_address(peername: object) -> str | None:

@@ -33,6 +33,7 @@ from edge.runtime.workers_mapping import (
     cache_key_url,
     cache_tag_of,
     decoded_body_headers,
+    sendable_headers,
 )
 from shared.geofence import Location
 
@@ -99,6 +100,8 @@ class JsFetchUpstream:
         if len(body) > self._max_body_bytes:
             raise UpstreamFailed("the origin's response is too large")
         headers = header_pairs(response.headers)
+        if not sendable_headers(headers):
+            raise UpstreamFailed("the origin sent a header the edge cannot pass on")
         return UpstreamResponse(int(response.status), decoded_body_headers(headers), body)
 
     @staticmethod

@@ -25,7 +25,7 @@ async def serve_edge(
     already bound socket). In-flight requests finish, then background work, then the pool."""
     async with cpython_runtime(config, env) as runtime:
         pipeline = EdgePipeline(config, runtime)
-        edge = EdgeServer(pipeline.handle, max_body_bytes=config.limits.max_body_bytes)
+        edge = EdgeServer(pipeline.handle, limits=config.limits)
         loop = asyncio.get_running_loop()
         if bind.startswith("fd://"):
             sock = socket.socket(fileno=int(bind.removeprefix("fd://")))

@@ -4,13 +4,15 @@ shapes. No ``js`` import: these run (and are tested) on CPython too.
 - cache keys -> the URLs the Cache API is keyed by (``caches.default`` takes only URLs);
 - ``request.cf`` fields -> a :class:`~shared.geofence.Location`;
 - a request URL -> the origin-form target the pipeline checks;
-- response headers after ``fetch`` decoded the body -> headers that describe the bytes held.
+- response headers after ``fetch`` decoded the body -> headers that describe the bytes held;
+- response headers ``fetch`` kept -> whether a new ``Headers`` would accept them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -23,6 +25,10 @@ MAX_KEY_PATH_CHARS = 1024
 # What fetch() decodes transparently (undici and workerd alike); the bytes we then hold are the
 # decoded representation, so the header describing the encoding must go.
 DECODED_CONTENT_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "br"})
+# What the Fetch standard's Headers class accepts: names are RFC 9110 tokens, values hold no
+# NUL, CR or LF.
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_FORBIDDEN_IN_VALUE = re.compile(r"[\x00\r\n]")
 
 
 def cache_key_url(key: str, host: str = DEFAULT_CACHE_KEY_HOST) -> str:
@@ -80,6 +86,17 @@ def decoded_body_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, 
     if not codings or not all(coding in DECODED_CONTENT_CODINGS for coding in codings):
         return pairs
     return [(name, value) for name, value in pairs if name not in _ENCODED_FRAMING]
+
+
+def sendable_headers(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether a new ``Headers`` accepts every pair. ``fetch`` keeps the headers it parsed off
+    the wire without that check (Node's keeps a name like ``set-cookie `` with its space), so
+    an origin's headers are checked before the worker passes them on in a ``Headers`` of its
+    own: else the answer fails on its way out, and, once cached, on every hit."""
+    return all(
+        _FIELD_NAME.fullmatch(name) is not None and _FORBIDDEN_IN_VALUE.search(value) is None
+        for name, value in headers
+    )
 
 
 _ENCODED_FRAMING = frozenset({"content-encoding", "content-length"})

@@ -1,5 +1,6 @@
 """The upstream port on CPython, both implementations, against real sockets: what counts as a
-failure, a timeout, and a well-formed answer; the lean client's pooling and HTTP/1.1 framing."""
+failure, a timeout, and a well-formed answer; the lean client's pooling and HTTP/1.1 framing, and
+the hostile origin answers of ``tests/data/http/origin_answers.json``."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ import pytest
 from edge.ports import UpstreamFailed, UpstreamRequest, UpstreamTimeout
 from edge.runtime.cpython import HttpxUpstream
 from edge.runtime.http1 import PooledHttp1Upstream
+from tests.data.http import OriginAnswer, origin_answers
 from tests.edge.support.lab import CLOSE, GARBAGE, HANG, RESET, Lab, LabResponse, running_lab
 from tests.edge.support.threads import bound_socket
 
 pytestmark = pytest.mark.anyio
 Upstream = PooledHttp1Upstream | HttpxUpstream
+REFUSED = origin_answers("refused")
+DESYNC = origin_answers("desync")
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +176,31 @@ async def test_connection_close_from_the_origin_is_honoured(
     await lean.fetch(get(url))
 
     assert all(not idle for idle in lean._idle.values())
+
+
+@pytest.mark.parametrize("answer", REFUSED, ids=[answer.name for answer in REFUSED])
+async def test_a_hostile_origin_answer_is_upstream_failed(
+    lab: Lab, lean: PooledHttp1Upstream, answer: OriginAnswer
+) -> None:
+    with pytest.raises(UpstreamFailed):
+        await lean.fetch(get(scripted(lab, LabResponse(raw=answer.raw))))
+
+
+@pytest.mark.parametrize("answer", DESYNC, ids=[answer.name for answer in DESYNC])
+async def test_bytes_after_a_whole_answer_never_answer_the_next_request(
+    lab: Lab, lean: PooledHttp1Upstream, answer: OriginAnswer
+) -> None:
+    url = scripted(lab, LabResponse(raw=answer.raw), LabResponse(200, (), b"second"))
+
+    first = await lean.fetch(get(url))
+    second = await lean.fetch(get(url))
+
+    assert (first.body, second.body) == (b"ok", b"second")
+
+
+async def test_a_header_value_with_a_line_break_is_never_sent(lab: Lab, upstream: Upstream) -> None:
+    url = f"{lab.base_url}/echo/{secrets.token_hex(4)}"
+    request = UpstreamRequest("GET", url, [("x-note", "a\r\nx-injected: 1")], b"", 2.0)
+
+    with pytest.raises(UpstreamFailed):
+        await upstream.fetch(request)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+import pytest
+
 from edge.cache_store import ENTRY_PREFIX, TAG_PREFIX
 from edge.runtime.workers_mapping import (
     MAX_KEY_PATH_CHARS,
@@ -12,6 +14,7 @@ from edge.runtime.workers_mapping import (
     cache_tag_of,
     decoded_body_headers,
     location_from_cf,
+    sendable_headers,
     target_of_url,
 )
 from shared.geofence import Location
@@ -88,3 +91,22 @@ def test_a_coding_fetch_does_not_decode_is_kept() -> None:
 
     assert decoded_body_headers(headers) == headers
     assert decoded_body_headers([("content-length", "3")]) == [("content-length", "3")]
+
+
+@pytest.mark.parametrize(
+    ("headers", "sendable"),
+    [
+        ([("content-type", "text/plain"), ("x-empty", ""), ("x-latin", "caf\u00e9")], True),
+        ([("set-cookie ", "injected=1")], False),
+        ([("x a", "1")], False),
+        ([("", "1")], False),
+        ([("x-note", "a\r\nset-cookie: injected=1")], False),
+        ([("x-note", "a\nb")], False),
+        ([("x-note", "a\x00b")], False),
+    ],
+    ids=["ordinary", "space-in-name", "inner-space", "empty-name", "crlf", "lf", "nul"],
+)
+def test_only_headers_a_new_headers_object_accepts_are_passed_on(
+    headers: list[tuple[str, str]], sendable: bool
+) -> None:
+    assert sendable_headers(headers) is sendable

@@ -7,8 +7,14 @@ import time
 
 import pytest
 
+from tests.data.http import OriginAnswer, origin_answers
 from tests.edge.behaviour.conftest import ORIGIN_TIMEOUT_SECONDS, EdgeUnderTest
 from tests.edge.support.lab import CLOSE, GARBAGE, HANG, RESET, Lab, LabResponse
+
+# Refused by every runtime (the CPython edge's h11; fetch, then the worker's own header check).
+HEADER_INJECTIONS = [a for a in origin_answers("refused") if a.kind == "header-injection"]
+# Refused by the CPython edge; a Fetch runtime may read them leniently (Node's fetch does).
+LENIENT_HEADS = [a for a in origin_answers("refused") if a.kind == "lenient-head"]
 
 
 @pytest.mark.parametrize(
@@ -63,3 +69,33 @@ def test_origin_error_responses_are_passed_on_unchanged(
     response = lab_edge.client.post(path, json={})
 
     assert (response.status_code, response.json()) == (409, error)
+
+
+@pytest.mark.parametrize("answer", HEADER_INJECTIONS, ids=[a.name for a in HEADER_INJECTIONS])
+def test_an_origin_header_that_would_split_the_answer_is_a_502_never_relayed_nor_kept(
+    lab_edge: EdgeUnderTest, lab: Lab, unique: str, answer: OriginAnswer
+) -> None:
+    # Each hostile answer is marked public, max-age=600: kept, it would be served again.
+    clean = LabResponse(200, (("cache-control", "public, max-age=600"),), b"clean")
+    path = lab.script(f"/fault/{unique}", LabResponse(raw=answer.raw), clean)
+
+    refused = lab_edge.client.get(path)
+    after = lab_edge.client.get(path)
+
+    assert (refused.status_code, refused.json()["error"]["code"]) == (502, "bad_gateway")
+    assert "set-cookie" not in refused.headers
+    assert (after.status_code, after.headers["x-cache"], after.text) == (200, "MISS", "clean")
+    assert "set-cookie" not in after.headers
+
+
+@pytest.mark.parametrize("answer", LENIENT_HEADS, ids=[a.name for a in LENIENT_HEADS])
+def test_an_origin_head_read_leniently_or_not_never_relays_a_header_it_hides(
+    lab_edge: EdgeUnderTest, lab: Lab, unique: str, answer: OriginAnswer
+) -> None:
+    path = lab.script(f"/fault/{unique}", LabResponse(raw=answer.raw))
+
+    response = lab_edge.client.get(path)
+
+    assert "set-cookie" not in response.headers
+    if lab_edge.launcher.name == "cpython" or response.status_code != 200:
+        assert (response.status_code, response.json()["error"]["code"]) == (502, "bad_gateway")

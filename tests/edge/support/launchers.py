@@ -12,7 +12,10 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -129,3 +132,32 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) 
             if time.monotonic() > deadline:
                 raise RuntimeError(f"wrangler dev did not answer: {log.read_text()}") from None
             time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def edge_process(env: Mapping[str, str]) -> Iterator[tuple[str, int]]:
+    """The CPython edge in a process of its own (``outpost edge``), configured by ``env``, for
+    tests that watch it from outside (its memory): yields its base URL and process id."""
+    sock, port = bound_socket()
+    sock.close()
+    inherited = {
+        k: v for k, v in os.environ.items() if not k.startswith(("EDGE_", "JWT", "ORIGIN"))
+    }
+    command = [sys.executable, "-m", "origin.cli", "edge", "--port", str(port)]
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        command, env={**inherited, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the edge process did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
