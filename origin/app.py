@@ -24,14 +24,11 @@ from origin.middleware import (
     RequestContextMiddleware,
     RequestHeadMiddleware,
 )
+from origin.middleware.request_context import Observer
 from origin.observability.logging import configure_logging
-from origin.observability.metrics import (
-    HttpMetrics,
-    Registry,
-    cache_requests_counter,
-    metrics_route,
-)
+from origin.observability.metrics import HttpMetrics, Registry, mark_worker_started, metrics_route
 from origin.observability.openapi import openapi_route
+from origin.observability.origin_metrics import OriginMetrics
 from origin.rate_limit import RateLimitMiddleware
 from origin.server_errors import answer_protocol_errors_as_json
 from origin.services import Authenticator, Services
@@ -55,6 +52,7 @@ def create_app(
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     registry = Registry()
+    metrics = OriginMetrics(registry)
     identity = identity or Identity(settings)
 
     @asynccontextmanager
@@ -63,6 +61,9 @@ def create_app(
         try:
             await ensure_migrated(engine)
             store = open_store(settings.redis_url, prefix=settings.redis_prefix)
+            metrics.watch_store(store, "memory" if settings.redis_url is None else "redis")
+            metrics.watch_pool(engine)
+            mark_worker_started(registry)
             sessions = session_factory(engine)
             try:
                 await identity.start(store=store, sessions=sessions)
@@ -72,7 +73,7 @@ def create_app(
                     sessions=sessions,
                     store=store,
                     authenticator=authenticator or identity.authenticate,
-                    cache_requests=cache_requests_counter(registry),
+                    metrics=metrics,
                 )
                 yield
             finally:
@@ -95,7 +96,7 @@ def create_app(
     exception_handlers = {**EXCEPTION_HANDLERS, **domain.EXCEPTION_HANDLERS}
     app = Starlette(
         routes=routes,
-        middleware=_middleware(settings, HttpMetrics(registry)),
+        middleware=_middleware(settings, [HttpMetrics(registry).observe, metrics.observe]),
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
@@ -107,11 +108,11 @@ def create_app(
     return app
 
 
-def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middleware]:
+def _middleware(settings: Settings, observers: list[Observer]) -> list[Middleware]:
     """Outermost first: request context (ids, logs, metrics, last-resort 500), request head
     checks, body limit, CORS, rate limit, geofence."""
     stack = [
-        Middleware(RequestContextMiddleware, observers=[http_metrics.observe]),
+        Middleware(RequestContextMiddleware, observers=observers),
         Middleware(RequestHeadMiddleware),
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
     ]
