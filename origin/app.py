@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,10 +29,14 @@ from origin.observability.logging import configure_logging
 from origin.observability.metrics import HttpMetrics, Registry, mark_worker_started, metrics_route
 from origin.observability.openapi import openapi_route
 from origin.observability.origin_metrics import OriginMetrics
+from origin.observability.tracing import process_tracing
 from origin.rate_limit import RateLimitMiddleware
 from origin.server_errors import answer_protocol_errors_as_json
 from origin.services import Authenticator, Services
 from origin.settings import Settings
+
+if TYPE_CHECKING:
+    from origin.observability.otel import Tracing
 
 TITLE = "outpost origin"
 VERSION = "0.1.0"
@@ -53,11 +57,14 @@ def create_app(
     configure_logging(settings.log_level)
     registry = Registry()
     metrics = OriginMetrics(registry)
+    tracing = process_tracing(registry)
     identity = identity or Identity(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
+        if tracing is not None:
+            tracing.instrument_engine(engine)
         try:
             await ensure_migrated(engine)
             store = open_store(settings.redis_url, prefix=settings.redis_prefix)
@@ -96,7 +103,7 @@ def create_app(
     exception_handlers = {**EXCEPTION_HANDLERS, **domain.EXCEPTION_HANDLERS}
     app = Starlette(
         routes=routes,
-        middleware=_middleware(settings, [HttpMetrics(registry).observe, metrics.observe]),
+        middleware=_middleware(settings, [HttpMetrics(registry).observe, metrics.observe], tracing),
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
@@ -108,11 +115,18 @@ def create_app(
     return app
 
 
-def _middleware(settings: Settings, observers: list[Observer]) -> list[Middleware]:
-    """Outermost first: request context (ids, logs, metrics, last-resort 500), request head
-    checks, body limit, CORS, rate limit, geofence."""
-    stack = [
-        Middleware(RequestContextMiddleware, observers=observers),
+def _middleware(
+    settings: Settings, observers: list[Observer], tracing: Tracing | None
+) -> list[Middleware]:
+    """Outermost first: the trace's server span (when tracing), request context (ids, logs,
+    metrics, last-resort 500), request head checks, body limit, CORS, rate limit, geofence."""
+    stack = [] if tracing is None else tracing.middleware()
+    stack += [
+        Middleware(
+            RequestContextMiddleware,
+            observers=observers,
+            current_trace=None if tracing is None else tracing.current_traceparent,
+        ),
         Middleware(RequestHeadMiddleware),
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
     ]
