@@ -40,7 +40,7 @@ def queried_metrics() -> set[str]:
 
 
 def exported_metrics(text: str) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for family in text_string_to_metric_families(text):
         suffixes = SAMPLE_SUFFIXES.get(family.type, ("",))
         names.update(family.name + suffix for suffix in suffixes)
