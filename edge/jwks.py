@@ -4,11 +4,15 @@ The key set is refetched when it is older than ``max_age``, and early when a tok
 ``kid`` the set lacks (a key rotation) — but never more often than once per
 ``refetch_interval``, so tokens with made-up kids cannot turn the edge into a JWKS flood. A
 failed fetch keeps the keys already held; only an edge that never got any answers 503.
+
+A request never waits for a fetch another request started: on Cloudflare's runtime each request
+has its own I/O context, and workerd cancels a request that waits on I/O it does not own ("your
+Worker's code had hung"). While a refresh is in flight, other requests use the keys already held;
+only before any key set has arrived does a request fetch one itself.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from edge.ports import Clock, Upstream, UpstreamFailed, UpstreamRequest, UpstreamTimeout
@@ -42,46 +46,42 @@ class JwksCache:
         self._keys: KeySet | None = None
         self._fetched_at = float("-inf")
         self._attempted_at = float("-inf")
-        self._lock = asyncio.Lock()
+        self._in_flight = 0
         self.fetches = 0
 
     async def keys(self) -> KeySet:
         now = self._clock.monotonic()
         if now - self._fetched_at >= self._max_age:
-            if self._lock.locked():
-                await self._refresh_in_progress()
-            elif self._may_attempt(now):
+            if self._in_flight and self._keys is None:
+                await self._refresh()  # nothing to use meanwhile, and waiting is not allowed
+            elif not self._in_flight and self._may_attempt(now):
                 await self._refresh()
         if self._keys is None:
             raise JwksUnavailable
         return self._keys
 
     async def refresh_for_unknown_kid(self) -> bool:
-        """Refetch if the rate bound allows; ``True`` when a new key set arrived."""
+        """Refetch if the rate bound allows and no fetch is in flight; ``True`` when a new key
+        set arrived."""
         before = self._keys
-        if self._lock.locked():
-            await self._refresh_in_progress()
-        elif self._may_attempt(self._clock.monotonic()):
+        if not self._in_flight and self._may_attempt(self._clock.monotonic()):
             await self._refresh()
         return self._keys is not before
-
-    async def _refresh_in_progress(self) -> None:
-        """Wait for the fetch another request started, and use its result."""
-        async with self._lock:
-            pass
 
     def _may_attempt(self, now: float) -> bool:
         return now - self._attempted_at >= self._interval
 
     async def _refresh(self) -> None:
-        async with self._lock:
-            self._attempted_at = self._clock.monotonic()
-            self.fetches += 1
-            try:
-                self._keys = await self._fetch()
-                self._fetched_at = self._attempted_at
-            except (UpstreamFailed, UpstreamTimeout, JwksInvalid) as error:
-                logger.warning("JWKS fetch from %s failed: %s", self._url, error)
+        attempted_at = self._attempted_at = self._clock.monotonic()
+        self.fetches += 1
+        self._in_flight += 1
+        try:
+            self._keys = await self._fetch()
+            self._fetched_at = max(self._fetched_at, attempted_at)
+        except (UpstreamFailed, UpstreamTimeout, JwksInvalid) as error:
+            logger.warning("JWKS fetch from %s failed: %s", self._url, error)
+        finally:
+            self._in_flight -= 1
 
     async def _fetch(self) -> KeySet:
         request = UpstreamRequest(

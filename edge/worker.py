@@ -76,15 +76,18 @@ def cf_text(cf: Any, field: str) -> str | None:
 
 
 def client_location(js_request: Any, headers: Headers, config: EdgeConfig) -> Location:
-    """``request.cf`` says where the client is; only in local mode (``wrangler dev`` without
-    Cloudflare's geolocation) may ``CF-IPCountry`` stand in when cf has no country."""
+    """Where the client is. Production: ``request.cf`` only, Cloudflare's geolocation of the
+    client's address. Local mode (development and tests, never deployed): ``CF-IPCountry``
+    alone, as on the CPython edge; ``request.cf`` is not read, because off Cloudflare it is a
+    placeholder (``wrangler dev`` offline always says ``US``, which would place a request sent
+    "from KP" in the US)."""
+    if config.is_local:
+        country = headers.get("cf-ipcountry")
+        return location_of_country(country.strip().upper() if country else None)
     cf = js_request.cf
     country = cf_text(cf, "country")
     if country:
         return location_from_cf(country, cf_text(cf, "continent"), cf_text(cf, "isEUCountry"))
-    if config.is_local:
-        country = headers.get("cf-ipcountry")
-        return location_of_country(country.strip().upper() if country else None)
     return Location(country=None)
 
 

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from origin.errors import error_response
 from origin.observability.openapi import ErrorBody, operation
+from origin.purge.outbox import oldest_age_for_readiness
 from origin.services import services
 
 logger = logging.getLogger("outpost.origin")
@@ -32,6 +33,9 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str
     checks: dict[str, str]
+    # With Cloudflare purging on: how long the oldest undelivered purge has waited. Queued purges
+    # never make the origin unready (a slow Cloudflare must not take it down).
+    purge_queue_oldest_seconds: float | None = None
 
 
 @operation(summary="Liveness", responses={200: Health}, tags=["operations"])
@@ -68,7 +72,10 @@ async def readyz(request: Request) -> Response:
             failed=failed,
             checks=states,
         )
-    return JSONResponse({"status": "ready", "checks": states}, headers=headers)
+    body: dict[str, object] = {"status": "ready", "checks": states}
+    if found.settings.purge.enabled:
+        body["purge_queue_oldest_seconds"] = await oldest_age_for_readiness(found.engine)
+    return JSONResponse(body, headers=headers)
 
 
 async def _check_database(request: Request) -> None:

@@ -6,6 +6,11 @@ a CDN) needs: ``Cache-Control`` with ``s-maxage`` and the stale-* extensions, a 
 (``If-None-Match`` answers 304) and ``Cache-Tag`` naming what it depends on, so a purge by tag
 reaches the edge as well as the origin's own copy.
 
+A write that makes cached copies stale runs in :func:`invalidating`: its purge is recorded in the
+write's own transaction for ``outpost purger`` to send to every Cloudflare location, the origin's
+own copies are dropped once it committed, and the edge that forwards the response drops its copies
+on ``Purge-Tags``.
+
 The rate limiter reads a request's cached copy ahead, in the same Redis call that spends the
 request's budget (:func:`read_ahead_key`, :func:`keep_read_ahead`), so a cached answer costs one
 round trip to Redis, not two.
@@ -15,13 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from origin.purge.outbox import check_tag, purge_on_commit
 from origin.services import services
 from shared.http_cache import QueryTooComplex, normalise_query
 from shared.http_cache import cache_key as shared_cache_key
@@ -166,3 +174,38 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 async def invalidate(request: Request, tags: Iterable[str]) -> None:
     await services(request).store.invalidate_tags(tags)
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidating:
+    """A write's session, and what to tell the edge once the write is done."""
+
+    session: AsyncSession
+    tags: tuple[str, ...]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Purge-Tags``: the edge that forwards the response drops its copies at once."""
+        return {"Purge-Tags": ",".join(self.tags)}
+
+
+@asynccontextmanager
+async def invalidating(request: Request, tags: Iterable[str]) -> AsyncIterator[Invalidating]:
+    """A session for a write that makes the cached copies of ``tags`` stale, everywhere.
+
+    The purge is recorded in the outbox in the write's own transaction (when Cloudflare purging
+    is configured; ``outpost purger`` delivers it to every location), so it exists if and only
+    if the write committed. Once the block ends without an error, the origin's own copies are
+    dropped; the response should carry :attr:`Invalidating.headers`. A new write route::
+
+        async with invalidating(request, ["products", f"product:{id}"]) as write:
+            product = await catalog.update_product(write.session, id, changes)
+        return JSONResponse(..., headers=write.headers)
+    """
+    unique = tuple(dict.fromkeys(check_tag(tag) for tag in tags))
+    found = services(request)
+    async with found.sessions() as session:
+        if found.settings.purge.enabled:
+            purge_on_commit(session, unique)
+        yield Invalidating(session, unique)
+    await invalidate(request, unique)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from origin.purge.limits import PLANS, PlanLimits
+from origin.purge.settings import CLOUDFLARE_API_URL, PurgeSettings
 from shared.geofence import GeofencePolicy, PolicyInvalid, parse_policy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +72,7 @@ class Settings:
     external_jwks_url: str | None = None
     login_attempts_per_account: int = 10
     login_attempts_per_address: int = 100
+    purge: PurgeSettings = field(default_factory=PurgeSettings)
 
     @property
     def is_production(self) -> bool:
@@ -138,6 +141,7 @@ class Settings:
             ),
             data_dir=data_dir,
             **_identity_settings(app),
+            purge=_purge_settings(get, app),
         )
         settings.check_production_safety()
         return settings
@@ -213,6 +217,60 @@ def _identity_settings(app: Callable[[str], str | None]) -> dict[str, Any]:
             _positive_int,
         ),
     }
+
+
+def _purge_settings(
+    get: Callable[[str], str | None], app: Callable[[str], str | None]
+) -> PurgeSettings:
+    """Cloudflare's token and zone, the plan's limits (each overridable) and the dispatcher's
+    timing, from ``CLOUDFLARE_*`` and ``OUTPOST_PURGE*`` variables (see docs/configuration.md)."""
+    plan = _choice("OUTPOST_PURGE_PLAN", (app("PURGE_PLAN") or "free").lower(), tuple(PLANS))
+    limits = PLANS[plan]
+    limits = PlanLimits(
+        requests_per_second=_parse(
+            "OUTPOST_PURGE_REQUESTS_PER_MINUTE",
+            app("PURGE_REQUESTS_PER_MINUTE"),
+            limits.requests_per_minute,
+            _positive_float,
+        )
+        / 60,
+        bucket=_parse("OUTPOST_PURGE_BUCKET", app("PURGE_BUCKET"), limits.bucket, _positive_int),
+        operations_per_request=_parse(
+            "OUTPOST_PURGE_BATCH",
+            app("PURGE_BATCH"),
+            limits.operations_per_request,
+            _bounded_int(1, 500),
+        ),
+    )
+    api_url = app("PURGE_API_URL") or CLOUDFLARE_API_URL
+    if not api_url.startswith(("https://", "http://")):
+        raise SettingsError(f"OUTPOST_PURGE_API_URL must be an http(s) URL, got {api_url!r}")
+
+    def seconds(name: str, default: float) -> float:
+        return _parse(f"OUTPOST_{name}", app(name), default, _positive_float)
+
+    settings = PurgeSettings(
+        api_token=get("CLOUDFLARE_API_TOKEN"),
+        zone_id=get("CLOUDFLARE_ZONE_ID"),
+        api_url=api_url,
+        plan=plan,
+        limits=limits,
+        poll_interval_seconds=seconds("PURGE_POLL_INTERVAL", 1.0),
+        lease_seconds=seconds("PURGE_LEASE", 60.0),
+        request_timeout_seconds=seconds("PURGE_TIMEOUT", 10.0),
+        backoff_first_seconds=seconds("PURGE_BACKOFF", 1.0),
+        backoff_longest_seconds=seconds("PURGE_BACKOFF_MAX", 300.0),
+        metrics_port=_parse("OUTPOST_PURGER_METRICS_PORT", app("PURGER_METRICS_PORT"), None, _port),
+    )
+    if settings.lease_seconds <= settings.request_timeout_seconds:
+        raise SettingsError(
+            f"OUTPOST_PURGE_LEASE={settings.lease_seconds:g} must be longer than "
+            f"OUTPOST_PURGE_TIMEOUT={settings.request_timeout_seconds:g}: a batch must stay "
+            "claimed while its request is under way"
+        )
+    if settings.backoff_longest_seconds < settings.backoff_first_seconds:
+        raise SettingsError("OUTPOST_PURGE_BACKOFF_MAX must be at least OUTPOST_PURGE_BACKOFF")
+    return settings
 
 
 def _external_issuer(app: Callable[[str], str | None]) -> dict[str, str | None]:

@@ -242,7 +242,7 @@ def test_compose_file_is_valid_compose() -> None:
 
 def test_compose_migrates_once_then_starts_the_origin_when_its_dependencies_are_healthy() -> None:
     services = load_yaml(ROOT / "compose.yaml")["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "origin"}
+    assert set(services) == {"postgres", "redis", "migrate", "origin", "purger"}
     assert services["migrate"]["command"] == ["db", "upgrade"]
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["origin"]["depends_on"] == {
@@ -250,9 +250,14 @@ def test_compose_migrates_once_then_starts_the_origin_when_its_dependencies_are_
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
     }
+    assert services["purger"]["command"] == ["purger"]
+    assert services["purger"]["depends_on"] == {
+        "migrate": {"condition": "service_completed_successfully"},
+        "postgres": {"condition": "service_healthy"},
+    }
     assert "healthcheck" in services["postgres"]
     assert "healthcheck" in services["redis"]
-    for name in ("migrate", "origin"):
+    for name in ("migrate", "origin", "purger"):
         assert services[name]["env_file"] == ".env"
         assert services[name]["environment"]["OUTPOST_ENV"] == "production"
 

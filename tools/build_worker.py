@@ -7,10 +7,11 @@
   top-level module ``worker``), and the packages ``edge/`` and ``shared/`` (``.py`` and ``.json``
   files) without the modules only the CPython edge uses;
 - ``python_modules/`` next to wrangler.toml: the pinned wheels of ``edge/requirements.txt``
-  (downloaded by ``tools/pyodide-host/fetch-wheels.sh``) unpacked, which is where wrangler picks
+  (downloaded by ``tools/fetch-wheels.sh``) unpacked, which is where wrangler picks
   up a Python Worker's vendored packages.
 
-The local Pyodide harness serves the same two directories, so what is tested is what is uploaded.
+``wrangler dev`` (``outpost edge --runtime workerd``) serves the same two directories, so what is
+tested is what is uploaded.
 Standard library only (wrangler runs it with whatever ``python3`` the deploying machine has).
 Each output is rebuilt only when its inputs changed, and replaced in one rename, so concurrent
 builds (parallel test sessions) never see a half-written tree.
@@ -40,9 +41,9 @@ CPYTHON_ONLY = frozenset(
         "edge/runtime/http1.py",
         "edge/runtime/http_server.py",
         "edge/runtime/memory_cache.py",
-        "edge/runtime/pyodide_host.py",
         "edge/runtime/server.py",
         "edge/runtime/signatures.py",
+        "edge/runtime/workerd_host.py",
     }
 )
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
@@ -93,7 +94,7 @@ def wheel_files(pins: Iterable[tuple[str, str]], wheel_dir: Path) -> list[Path]:
         if not found:
             raise BuildError(
                 f"no wheel for {name}=={version} in {wheel_dir}: "
-                "run `sh tools/pyodide-host/fetch-wheels.sh` first"
+                "run `sh tools/fetch-wheels.sh` first"
             )
         if not found[0].name.endswith("-none-any.whl"):
             raise BuildError(f"{found[0].name} is not pure Python; a Python Worker cannot load it")

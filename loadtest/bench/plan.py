@@ -17,7 +17,7 @@ SCENARIO_USERS = {
 """Each scenario's Locust user class (loadtest/scenarios.py) and tag."""
 SCENARIOS = tuple(SCENARIO_USERS)
 TARGETS = ("direct", "edge")
-RUNTIMES = ("cpython", "pyodide")
+RUNTIMES = ("cpython", "workerd", "pyodide")  # pyodide: the old name of workerd
 
 MAX_USER_RATE = 2.0
 """Requests per second one simulated user sends on average. A user waits for each answer (~95 ms

@@ -172,7 +172,11 @@ class LocalStack:
                 self.log_dir / "edge.log",
             )
         )
-        await edge.wait_until_answering(f"http://{HOST}:{edge_port}/healthz", within_seconds=60)
+        # workerd loads Pyodide and imports the worker without a memory snapshot: seconds.
+        ready_within = 60 if self.config.edge_runtime == "cpython" else 180
+        await edge.wait_until_answering(
+            f"http://{HOST}:{edge_port}/healthz", within_seconds=ready_within
+        )
         to_edge = await self._proxy(edge_port, self.config.user_edge_rtt_ms)
         self.announce(
             f"edge ({self.config.edge_runtime}) ready at http://{HOST}:{edge_port}; proxies: "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from origin.cli import (
     accounts,
@@ -17,18 +18,37 @@ from origin.cli import (
     edge,
     keys,
     new,
+    purger,
     serve,
     token,
     update,
 )
-from origin.settings import SettingsError
+from origin.cli.failures import USAGE_ERROR, known_failure
 
-VERB_MODULES = (serve, database, keys, accounts, token, edge, new, update, bench)  # template:demo
-# template:no-demo: VERB_MODULES = (serve, database, keys, accounts, token, edge, new, update)
+VERB_MODULES = (
+    serve,
+    database,
+    keys,
+    accounts,
+    token,
+    edge,
+    purger,
+    new,
+    update,
+    bench,  # template:demo
+)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line that says where the usage is (each verb's
+    parser is one of these too: subparsers take their parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="outpost",
         description="Run, manage and measure the outpost app (edge + origin).",
     )
@@ -43,17 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.handler(args)
-    except SettingsError as error:
-        print(f"outpost: configuration error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except Exception as error:
-        # Imported here: the database layer is heavy and --help must stay instant.
-        from origin.db.migrate import DatabaseNotMigrated
-
-        if not isinstance(error, DatabaseNotMigrated):
-            raise
-        print(f"outpost: {error}", file=sys.stderr)
-        return 1
+        failure = known_failure(error)
+        if failure is None:
+            raise  # a bug: its traceback stays visible
+        print(f"outpost: {failure}", file=sys.stderr)
+        return failure.exit_status
     return result

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from origin.cli.preflight import require_database
 from origin.settings import Settings
 
 ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
@@ -60,6 +61,7 @@ def run_accounts(
     args: argparse.Namespace, grant: Iterable[str] = (), revoke: Iterable[str] = ()
 ) -> int:
     settings = Settings.from_env()
+    require_database(settings.database_url)
     try:
         answer = asyncio.run(_apply(settings.database_url, args.email, grant, revoke))
     except ValueError as error:

@@ -27,7 +27,13 @@ def register(verbs: Any) -> None:
         type=Path,
         help="report directory (default: bench-reports/<UTC time>)",
     )
-    bench.add_argument("--edge-runtime", choices=("cpython", "pyodide"), default="cpython")
+    bench.add_argument(
+        "--edge-runtime",
+        choices=("cpython", "workerd", "pyodide"),
+        default="cpython",
+        help="cpython (default) or workerd (the Cloudflare worker under wrangler dev; "
+        "pyodide is another name for it)",
+    )
     bench.add_argument(
         "--user-edge-rtt-ms", type=float, default=10.0, help="emulated user-to-edge RTT (10)"
     )

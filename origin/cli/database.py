@@ -7,6 +7,7 @@ import argparse
 import asyncio
 from typing import Any
 
+from origin.cli.preflight import require_database
 from origin.settings import Settings
 
 
@@ -35,6 +36,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
     from origin.db.migrate import current_revision, upgrade
 
     settings = Settings.from_env()
+    require_database(settings.database_url)
     asyncio.run(upgrade(settings.database_url, args.revision))
 
     async def revision() -> str | None:
@@ -51,6 +53,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
 # template:demo-begin
 def run_seed(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    require_database(settings.database_url)
     inserted = asyncio.run(seed_database(settings.database_url))
     print(f"seeded {inserted} new demo products into {redact(settings.database_url)}")
     return 0

@@ -1,5 +1,5 @@
 """``outpost edge``: serve the edge in front of an origin, on CPython or as the Cloudflare worker
-under real Pyodide (the Node harness in tools/pyodide-host, serving what wrangler uploads).
+under workerd, Cloudflare's runtime (``wrangler dev``, serving what wrangler uploads).
 
 Configuration is the edge's environment (``ORIGIN_URL``, ``JWT_ISSUER``, ``JWT_AUDIENCE``,
 ``JWKS_URL``, ``EDGE_ASSERTION_SECRET``, ``EDGE_MODE``, ...; see ``edge/config.py``); flags
@@ -13,8 +13,12 @@ import argparse
 import asyncio
 import os
 import signal
-import sys
+import socket
 from typing import Any
+
+from origin.cli.arguments import port_number
+from origin.cli.failures import BAD_SETTING, CommandFailed, Listener
+from origin.cli.listening import bind, hand_over, until_accepting, url_of
 
 DEFAULT_EDGE_PORT = 8787  # wrangler dev's port, so URLs look the same under either runtime
 DEFAULT_ORIGIN_URL = "http://127.0.0.1:8000"
@@ -30,13 +34,15 @@ def register(verbs: Any) -> None:
     )
     edge.add_argument(
         "--runtime",
-        choices=("cpython", "pyodide"),
+        choices=("cpython", "workerd", "pyodide"),
         default="cpython",
-        help="cpython (default) or pyodide (the Cloudflare worker under the local harness)",
+        help="cpython (default) or workerd (the Cloudflare worker under Cloudflare's runtime, "
+        "through wrangler dev; offline it needs OUTPOST_PYODIDE_BUNDLE_DIR); pyodide is another "
+        "name for workerd",
     )
     edge.add_argument("--host", help="address to bind (EDGE_HOST, default 127.0.0.1)")
     edge.add_argument(
-        "--port", type=int, help=f"port to bind (EDGE_PORT, default {DEFAULT_EDGE_PORT})"
+        "--port", type=port_number, help=f"port to bind (EDGE_PORT, default {DEFAULT_EDGE_PORT})"
     )
     edge.add_argument("--origin", help=f"origin URL (ORIGIN_URL, default {DEFAULT_ORIGIN_URL})")
     edge.add_argument(
@@ -61,41 +67,65 @@ def edge_environment(args: argparse.Namespace, environ: dict[str, str]) -> dict[
 
 
 def run_edge(args: argparse.Namespace) -> int:
-    from edge.config import ConfigError, EdgeConfig
+    from edge.config import EdgeConfig
 
     env = edge_environment(args, dict(os.environ))
-    try:
-        # Checked here for both runtimes: the worker would only answer 500 to every request.
-        config = EdgeConfig.from_env(env)
-    except ConfigError as error:
-        print(f"outpost edge: configuration error: {error}", file=sys.stderr)
-        return 2
-    host = args.host or env.get("EDGE_HOST") or "127.0.0.1"
-    port = args.port if args.port is not None else int(env.get("EDGE_PORT") or DEFAULT_EDGE_PORT)
-    bind_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    print(
-        f"edge: serving on http://{bind_host}:{port} ({config.mode.value} mode, {args.runtime}), "
-        f"forwarding to {config.origin_url}",
-        flush=True,
+    # Checked here for both runtimes: the worker would only answer 500 to every request.
+    config = EdgeConfig.from_env(env)
+    runtime = "workerd" if args.runtime == "pyodide" else args.runtime  # the old name
+    listener = Listener(
+        "edge",
+        args.host or env.get("EDGE_HOST") or "127.0.0.1",
+        args.port if args.port is not None else _port_setting(env),
+        host_option="--host or EDGE_HOST",
+        port_option="--port or EDGE_PORT",
     )
-    if args.runtime == "pyodide":
-        from edge.runtime.pyodide_host import serve_pyodide
+    with bind(listener) as sock:
+        url = url_of(sock)
+        described = f"({config.mode.value} mode, {runtime}), forwarding to {config.origin_url}"
+        if runtime == "workerd":
+            from edge.runtime.workerd_host import WorkerdUnavailable, find_setup, serve_workerd
 
-        # The harness prints `ready http://HOST:PORT` once it serves, and exits on SIGINT/SIGTERM.
-        return serve_pyodide(env, host=host, port=port)
-    try:
-        asyncio.run(_serve(config, f"{bind_host}:{port}", env))
-    except ConfigError as error:  # settings only the runtime reads (EDGE_CACHE_*, ...)
-        print(f"outpost edge: configuration error: {error}", file=sys.stderr)
-        return 2
+            try:
+                workerd_setup = find_setup(os.environ)
+            except WorkerdUnavailable as error:
+                raise CommandFailed(str(error), BAD_SETTING) from None
+
+            port = sock.getsockname()[1]
+            sock.close()  # free for wrangler dev, which binds it itself a moment later
+            print(f"edge: starting on {url} {described}", flush=True)
+            # wrangler dev prints `Ready on http://HOST:PORT`; it stops on SIGINT/SIGTERM.
+            return serve_workerd(workerd_setup, env, host=listener.host, port=port)
+        asyncio.run(_serve(config, sock, env, f"edge: serving on {url} {described}"))
     return 0
 
 
-async def _serve(config: Any, bind: str, env: dict[str, str]) -> None:
+def _port_setting(env: dict[str, str]) -> int:
+    raw = env.get("EDGE_PORT")
+    if not raw:
+        return DEFAULT_EDGE_PORT
+    try:
+        return port_number(raw)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise CommandFailed(
+            f"configuration error: EDGE_PORT={raw!r} is not a port: give 0 to 65535",
+            BAD_SETTING,
+        ) from None
+
+
+async def _serve(config: Any, sock: socket.socket, env: dict[str, str], banner: str) -> None:
+    """Serve on ``sock`` until SIGINT or SIGTERM; ``banner`` once it accepts connections."""
     from edge.runtime.server import serve_edge
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await serve_edge(config, bind=bind, env=env, shutdown_trigger=stop.wait)
+    address = sock.getsockname()[:2]
+    server = asyncio.ensure_future(
+        serve_edge(config, bind=hand_over(sock), env=env, shutdown_trigger=stop.wait)
+    )
+    await until_accepting(address, server)
+    if not server.done():
+        print(banner, flush=True)
+    await server

@@ -7,10 +7,15 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from dataclasses import replace
 from typing import Any
 
+from origin.cli.arguments import port_number, positive_int
+from origin.cli.failures import CommandFailed, Listener
+from origin.cli.listening import bind, hand_over, until_accepting, url_of
+from origin.cli.preflight import redis_warning, require_database, require_keyring
 from origin.settings import Settings
 
 ASGI_APP_PATH = "origin.asgi:app"
@@ -25,7 +30,7 @@ def register(verbs: Any) -> None:
         "flags override them.",
     )
     _add_bind_flags(origin)
-    origin.add_argument("--workers", type=int, help="worker processes (OUTPOST_WORKERS)")
+    origin.add_argument("--workers", type=positive_int, help="worker processes (OUTPOST_WORKERS)")
     origin.set_defaults(handler=run_origin)
 
     dev = verbs.add_parser(
@@ -41,13 +46,17 @@ def register(verbs: Any) -> None:
         "local mode) in front of it, print their URLs. Ctrl-C stops everything.",
     )
     _add_bind_flags(dev)
-    dev.add_argument("--edge-port", type=int, default=8787, help="port of the edge (default 8787)")
+    dev.add_argument(
+        "--edge-port", type=port_number, default=8787, help="port of the edge (default 8787)"
+    )
     dev.set_defaults(handler=run_dev)
 
 
 def _add_bind_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to bind (OUTPOST_HOST, default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to bind (OUTPOST_PORT, default 8000)")
+    parser.add_argument(
+        "--port", type=port_number, help="port to bind (OUTPOST_PORT, default 8000)"
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -61,11 +70,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return replace(settings, **overrides) if overrides else settings
 
 
-def hypercorn_config(settings: Settings) -> Any:
+def hypercorn_config(settings: Settings, bind: str) -> Any:
+    """Hypercorn's settings; ``bind`` is the ``fd://N`` of the socket the command bound."""
     from hypercorn.config import Config
 
     config = Config()
-    config.bind = [f"{_bracket_ipv6(settings.host)}:{settings.port}"]
+    config.bind = [bind]
     config.graceful_timeout = settings.graceful_timeout_seconds
     config.loglevel = settings.log_level
     config.accesslog = None  # the origin writes its own structured access log
@@ -75,17 +85,31 @@ def hypercorn_config(settings: Settings) -> Any:
     return config
 
 
+def origin_listener(settings: Settings) -> Listener:
+    return Listener(
+        "origin",
+        settings.host,
+        settings.port,
+        host_option="--host or OUTPOST_HOST",
+        port_option="--port or OUTPOST_PORT",
+    )
+
+
 def run_origin(args: argparse.Namespace) -> int:
     from hypercorn.run import run
 
     from origin.cli.workers import serve_workers
 
     settings = settings_from(args)
-    if not asyncio.run(_database_ready(settings)):
-        return 1
-    _export(settings)
-    print(f"origin: serving on http://{_bracket_ipv6(settings.host)}:{settings.port}", flush=True)
-    config = hypercorn_config(settings)
+    with bind(origin_listener(settings)) as sock:
+        # What the origin's start-up (Hypercorn's lifespan) would otherwise fail on, with a
+        # traceback per worker.
+        require_database(settings.database_url, migrated=True)
+        require_keyring(settings)
+        _warn_if_redis_is_down(settings)
+        _export(settings)
+        print(f"origin: serving on {url_of(sock)}", flush=True)
+        config = hypercorn_config(settings, hand_over(sock))
     config.application_path = ASGI_APP_PATH
     if settings.workers == 1:
         config.workers = 0  # Hypercorn serves in this process
@@ -95,27 +119,51 @@ def run_origin(args: argparse.Namespace) -> int:
 
 
 def run_dev(args: argparse.Namespace) -> int:
+    from edge.config import EdgeConfig
     from origin.cli.database import seed_database  # template:demo
     from origin.db.migrate import upgrade
-    from origin.identity.keyring_file import ensure_dev_keyring
 
     settings = settings_from(args)
-    asyncio.run(upgrade(settings.database_url))
-    inserted = asyncio.run(seed_database(settings.database_url))  # template:demo
-    print(f"dev: database migrated, {inserted} demo products added")  # template:demo
-    # template:no-demo: print("dev: database migrated")
-    created = ensure_dev_keyring(settings)
-    if created is not None:
-        print(f"dev: created a development signing key in {created}")
-    asyncio.run(_serve_dev(settings, edge_port=args.edge_port))
+    if settings.port == args.edge_port != 0:
+        # Both would bind (neither listens yet), and one would fail later, when it listens.
+        raise CommandFailed(
+            f"the origin and the edge cannot both listen on port {args.edge_port}: choose "
+            "another port for the edge with --edge-port"
+        )
+    edge_listener = Listener(
+        "edge",
+        settings.host,
+        args.edge_port,
+        host_option="--host or OUTPOST_HOST",
+        port_option="--edge-port",
+    )
+    with bind(origin_listener(settings)) as origin_socket, bind(edge_listener) as edge_socket:
+        edge_env = dev_edge_environment(settings, url_of(origin_socket))
+        edge_config = EdgeConfig.from_env(edge_env)
+        require_database(settings.database_url)
+        asyncio.run(upgrade(settings.database_url))
+        inserted = asyncio.run(seed_database(settings.database_url))  # template:demo
+        print(f"dev: database migrated, {inserted} demo products added")  # template:demo
+        # template:no-demo: print("dev: database migrated")
+        created = require_keyring(settings)
+        if created is not None:
+            print(f"dev: created a development signing key in {created}")
+        _warn_if_redis_is_down(settings)
+        asyncio.run(_serve_dev(settings, origin_socket, edge_socket, edge_config, edge_env))
     return 0
 
 
-async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
-    """The origin (Hypercorn) and the CPython edge in front of it, in this one process."""
+async def _serve_dev(
+    settings: Settings,
+    origin_socket: socket.socket,
+    edge_socket: socket.socket,
+    edge_config: Any,
+    edge_env: dict[str, str],
+) -> None:
+    """The origin (Hypercorn) and the CPython edge in front of it, in this one process. The URLs
+    are printed once both accept connections; if either fails to start, both stop."""
     from hypercorn.asyncio import serve
 
-    from edge.config import EdgeConfig
     from edge.runtime.server import serve_edge
     from origin.app import create_app
 
@@ -123,27 +171,34 @@ async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    host = _bracket_ipv6(settings.host)
-    origin_url = f"http://{host}:{settings.port}"
-    edge_url = f"http://{host}:{edge_port}"
-    edge_env = dev_edge_environment(settings, origin_url)
-    config = hypercorn_config(settings)
-    origin = asyncio.ensure_future(
-        serve(create_app(settings), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-    )
-    # The edge opens only once the origin listens: a request in between would get a 502.
-    await _until_listening(settings.host, settings.port, origin)
-    edge = asyncio.ensure_future(
-        serve_edge(
-            EdgeConfig.from_env(edge_env),
-            bind=f"{host}:{edge_port}",
-            env=edge_env,
-            shutdown_trigger=stop.wait,
+    origin_url, edge_url = url_of(origin_socket), url_of(edge_socket)
+    origin_address, edge_address = origin_socket.getsockname()[:2], edge_socket.getsockname()[:2]
+    config = hypercorn_config(settings, hand_over(origin_socket))
+    servers = [
+        asyncio.ensure_future(
+            serve(create_app(settings), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
         )
-    )
-    await _until_listening(settings.host, edge_port, edge)
+    ]
+    try:
+        # The edge opens only once the origin listens: a request in between would get a 502.
+        await until_accepting(origin_address, servers[0])
+        servers.append(
+            asyncio.ensure_future(
+                serve_edge(
+                    edge_config,
+                    bind=hand_over(edge_socket),
+                    env=edge_env,
+                    shutdown_trigger=stop.wait,
+                )
+            )
+        )
+        await until_accepting(edge_address, servers[1])
+    except BaseException:
+        stop.set()  # the one that started stops too: nothing is left serving half the app
+        await asyncio.gather(*servers, return_exceptions=True)
+        raise
     if stop.is_set():  # Ctrl-C while starting: say nothing about URLs that are going away
-        await asyncio.gather(origin, edge)
+        await asyncio.gather(*servers)
         return
     print(
         f"dev: edge    {edge_url}   (local mode: CF-IPCountry sets your country)\n"
@@ -158,22 +213,7 @@ async def _serve_dev(settings: Settings, *, edge_port: int) -> None:
         "dev: Ctrl-C stops",
         flush=True,
     )
-    await asyncio.gather(origin, edge)
-
-
-async def _until_listening(host: str, port: int, server: asyncio.Future[None]) -> None:
-    """Return once ``host:port`` accepts connections, or once ``server`` ends (raising what it
-    raised: a port in use, a failed start-up)."""
-    while not server.done():
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            await asyncio.wait({server}, timeout=0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    server.result()
+    await asyncio.gather(*servers)
 
 
 def dev_edge_environment(settings: Settings, origin_url: str) -> dict[str, str]:
@@ -190,20 +230,10 @@ def dev_edge_environment(settings: Settings, origin_url: str) -> dict[str, str]:
     }
 
 
-async def _database_ready(settings: Settings) -> bool:
-    """Refuse to serve an unmigrated database, saying what to run."""
-    from origin.db.engine import create_engine
-    from origin.db.migrate import DatabaseNotMigrated, ensure_migrated
-
-    engine = create_engine(settings.database_url)
-    try:
-        await ensure_migrated(engine)
-    except DatabaseNotMigrated as error:
-        print(f"origin: {error}", file=sys.stderr)
-        return False
-    finally:
-        await engine.dispose()
-    return True
+def _warn_if_redis_is_down(settings: Settings) -> None:
+    warning = redis_warning(settings)
+    if warning is not None:
+        print(f"outpost: {warning}", file=sys.stderr, flush=True)
 
 
 def _export(settings: Settings) -> None:
@@ -211,7 +241,3 @@ def _export(settings: Settings) -> None:
     os.environ["OUTPOST_HOST"] = settings.host
     os.environ["OUTPOST_PORT"] = str(settings.port)
     os.environ["OUTPOST_WORKERS"] = str(settings.workers)
-
-
-def _bracket_ipv6(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any
 
+from origin.cli.arguments import positive_int
+from origin.cli.preflight import require_keyring
 from origin.settings import Settings
 
 MAX_SUBJECT_LENGTH = 255  # what shared.jwt accepts in ``sub``
@@ -39,13 +41,13 @@ def register(verbs: Any) -> None:
         help="a role to grant (repeat for several), e.g. admin",
     )
     token.add_argument(
-        "--ttl", type=_positive_int, help="lifetime in seconds (default OUTPOST_ACCESS_TOKEN_TTL)"
+        "--ttl", type=positive_int, help="lifetime in seconds (default OUTPOST_ACCESS_TOKEN_TTL)"
     )
     token.set_defaults(handler=run_token)
 
 
 def run_token(args: argparse.Namespace) -> int:
-    from origin.identity.keyring_file import ensure_dev_keyring, keyring_source
+    from origin.identity.keyring_file import keyring_source
     from origin.identity.service import token_policy
     from origin.identity.tokens import mint_access_token
 
@@ -56,7 +58,7 @@ def run_token(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    created = ensure_dev_keyring(settings)
+    created = require_keyring(settings)
     if created is not None:
         print(f"outpost: created a development signing key at {created}", file=sys.stderr)
     print(
@@ -77,10 +79,3 @@ def _subject(raw: str) -> str:
     if not 0 < len(raw) <= MAX_SUBJECT_LENGTH:
         raise argparse.ArgumentTypeError(f"give 1 to {MAX_SUBJECT_LENGTH} characters")
     return raw
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value

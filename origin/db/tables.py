@@ -13,8 +13,11 @@ from sqlalchemy import MetaData
 
 from origin.db.metadata import metadata
 
-TABLE_MODULES: tuple[str, ...] = ("origin.demo.models", "origin.identity.models")  # template:demo
-# template:no-demo: TABLE_MODULES: tuple[str, ...] = ("origin.identity.models",)
+TABLE_MODULES: tuple[str, ...] = (
+    "origin.demo.models",  # template:demo
+    "origin.identity.models",
+    "origin.purge.models",
+)
 
 
 def load_tables() -> MetaData:

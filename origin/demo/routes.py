@@ -7,7 +7,6 @@ idempotently (``Idempotency-Key``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -41,7 +40,7 @@ from origin.demo.schemas import (
     ProductUpdate,
 )
 from origin.errors import ApiError
-from origin.http_cache import CachePolicy, cached_json, invalidate
+from origin.http_cache import CachePolicy, cached_json, invalidating
 from origin.idempotency import idempotent
 from origin.observability.openapi import ErrorBody, operation
 from origin.principals import require_principal, require_role
@@ -113,9 +112,9 @@ async def create_product(request: Request) -> Response:
     """Admins only."""
     await require_role(request, ADMIN)
     data = await read_json(request, ProductCreate)
-    async with services(request).sessions() as session:
-        product = await catalog.create_product(session, data)
-    return written(product, status=201, purged=await purge(request, [CATALOG_TAG]))
+    async with invalidating(request, [CATALOG_TAG]) as write:
+        product = await catalog.create_product(write.session, data)
+    return written(product, status=201, purged=write.headers)
 
 
 @operation(
@@ -130,10 +129,9 @@ async def update_product(request: Request) -> Response:
     await require_role(request, ADMIN)
     product_id = path_id(request, "product_id")
     changes = await read_json(request, ProductUpdate)
-    async with services(request).sessions() as session:
-        product = await catalog.update_product(session, product_id, changes)
-    purged = await purge(request, [CATALOG_TAG, product_tag(product_id)])
-    return written(product, status=200, purged=purged)
+    async with invalidating(request, [CATALOG_TAG, product_tag(product_id)]) as write:
+        product = await catalog.update_product(write.session, product_id, changes)
+    return written(product, status=200, purged=write.headers)
 
 
 @operation(
@@ -146,10 +144,9 @@ async def delete_product(request: Request) -> Response:
     """Admins only; a product that orders refer to cannot be deleted (409)."""
     await require_role(request, ADMIN)
     product_id = path_id(request, "product_id")
-    async with services(request).sessions() as session:
-        await catalog.delete_product(session, product_id)
-    purged = await purge(request, [CATALOG_TAG, product_tag(product_id)])
-    return Response(status_code=204, headers={**PRIVATE, **purged})
+    async with invalidating(request, [CATALOG_TAG, product_tag(product_id)]) as write:
+        await catalog.delete_product(write.session, product_id)
+    return Response(status_code=204, headers={**PRIVATE, **write.headers})
 
 
 @operation(
@@ -174,15 +171,18 @@ async def place_order(request: Request) -> Response:
     order_request = await read_json(request, OrderCreate)
     fingerprint = orders.order_fingerprint(order_request)
 
+    # Stock changes, so the products' cached copies go stale. A replay changes nothing and
+    # purges again, which is harmless (and rare).
+    stocked = [CATALOG_TAG, *(product_tag(line.product_id) for line in order_request.items)]
+
     async def place() -> Response:
-        async with services(request).sessions() as session:
+        async with invalidating(request, stocked) as write:
             order, created = await orders.place_order(
-                session, principal.subject, order_request.items, key, fingerprint
+                write.session, principal.subject, order_request.items, key, fingerprint
             )
         headers = {**PRIVATE, "Location": f"/api/orders/{order.id}"}
-        if created:  # stock changed: the products' cached copies are stale
-            tags = [CATALOG_TAG, *(product_tag(line.product_id) for line in order.items)]
-            headers.update(await purge(request, tags))
+        if created:
+            headers.update(write.headers)
         else:
             headers["Idempotent-Replayed"] = "true"
             services(request).metrics.idempotent_replays.inc(("database",))
@@ -233,14 +233,6 @@ def written(product: ProductRead, *, status: int, purged: dict[str, str]) -> Res
         status_code=status,
         headers={**PRIVATE, **purged, "Location": f"/api/products/{product.id}"},
     )
-
-
-async def purge(request: Request, tags: Iterable[str]) -> dict[str, str]:
-    """Drop the origin's cached copies of ``tags`` now; the returned ``Purge-Tags`` header
-    tells the edge (which sees every response) to drop its copies too."""
-    unique = list(dict.fromkeys(tags))
-    await invalidate(request, unique)
-    return {"Purge-Tags": ",".join(unique)}
 
 
 def demo_error_response(request: Request, exc: Exception) -> Response:

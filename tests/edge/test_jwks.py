@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from edge.jwks import JwksCache, JwksUnavailable
 from edge.runtime.cpython import HttpxUpstream
 from tests.edge.support.clocks import SteppedClock
-from tests.edge.support.lab import GARBAGE, Lab, LabResponse, running_lab
+from tests.edge.support.lab import GARBAGE, HANG, Lab, LabResponse, running_lab
 from tests.edge.support.tokens import ES256_KID, corpus_jwks
 
 pytestmark = pytest.mark.anyio
@@ -123,13 +123,46 @@ async def test_without_any_keys_verification_is_unavailable(
     assert len(lab.received(path)) == 1
 
 
-async def test_concurrent_requests_share_one_fetch(lab: Lab, upstream: HttpxUpstream) -> None:
-    cache, path = jwks_cache(lab, upstream, SteppedClock(), GOOD)
+async def test_while_a_refresh_is_in_flight_other_requests_use_the_keys_held(
+    lab: Lab, upstream: HttpxUpstream
+) -> None:
+    # On workerd a request may not wait for I/O another request started (it is cancelled as hung).
+    clock = SteppedClock()
+    cache, path = jwks_cache(lab, upstream, clock, GOOD, HANG)
+    held = await cache.keys()
+    clock.advance(300)
+    refreshing = asyncio.create_task(cache.keys())
+    await _until(lambda: len(lab.received(path)) == 2)
 
-    results = await asyncio.gather(*(cache.keys() for _ in range(20)))
+    others = await asyncio.wait_for(asyncio.gather(*(cache.keys() for _ in range(5))), 1)
+    unknown_kid = await asyncio.wait_for(cache.refresh_for_unknown_kid(), 1)
+    refreshing.cancel()
 
-    assert len({id(keys) for keys in results}) == 1
-    assert len(lab.received(path)) == 1
+    assert all(keys is held for keys in others)
+    assert unknown_kid is False
+    assert len(lab.received(path)) == 2
+
+
+async def test_before_any_keys_arrived_a_request_fetches_its_own_rather_than_wait(
+    lab: Lab, upstream: HttpxUpstream
+) -> None:
+    cache, path = jwks_cache(lab, upstream, SteppedClock(), HANG, GOOD)
+    first = asyncio.create_task(cache.keys())
+    await _until(lambda: len(lab.received(path)) == 1)
+
+    keys = await asyncio.wait_for(cache.keys(), 2)
+    first.cancel()
+
+    assert keys.keys
+    assert len(lab.received(path)) == 2
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
 
 
 async def test_an_oversized_jwks_is_refused(lab: Lab, upstream: HttpxUpstream) -> None:

@@ -11,10 +11,11 @@ environment (so any runtime can be configured the same way):
 - ``origin_edge``: local mode, real clock, in front of the real origin app (seeded SQLite), which
   checks the edge's assertions and publishes the JWKS the edge verifies tokens with.
 
-Runtimes: ``OUTPOST_EDGE_RUNTIMES`` (comma-separated, default ``cpython,pyodide``) names the
+Runtimes: ``OUTPOST_EDGE_RUNTIMES`` (comma-separated, default ``cpython,workerd``) names the
 launchers to run the suite with; each name maps to a class in :data:`LAUNCHERS` implementing
-:class:`tests.edge.support.launchers.EdgeLauncher`. Where Node or the harness's packages are
-missing, the Pyodide half skips with the setup step to run (and fails in CI).
+:class:`tests.edge.support.launchers.EdgeLauncher`. Where wrangler, its Node 22 or (offline) the
+Pyodide bundle named by ``OUTPOST_PYODIDE_BUNDLE_DIR`` is missing, the workerd half skips with
+the setup step to run (and fails in CI).
 """
 
 from __future__ import annotations
@@ -43,13 +44,13 @@ from tests.edge.support.tokens import AUDIENCE, ISSUER, corpus_jwks
 
 LAUNCHERS = {
     "cpython": "tests.edge.support.launchers:CPythonLauncher",
-    "pyodide": "tests.edge.pyodide.launcher:PyodideLauncher",
+    "workerd": "tests.edge.support.launchers:WorkerdLauncher",
 }
 ORIGIN_TIMEOUT_SECONDS = 1.0
 
 
 def edge_runtimes() -> list[str]:
-    names = os.environ.get("OUTPOST_EDGE_RUNTIMES", "cpython,pyodide").split(",")
+    names = os.environ.get("OUTPOST_EDGE_RUNTIMES", "cpython,workerd").split(",")
     return [name.strip() for name in names if name.strip()]
 
 

@@ -63,16 +63,22 @@ def test_an_oversized_body_is_413(lab_edge: EdgeUnderTest, lab: Lab, unique: str
 def test_a_request_smuggling_shape_is_refused(
     lab_edge: EdgeUnderTest, lab: Lab, unique: str, framing: list[tuple[str, str]]
 ) -> None:
-    # The refusal may come from the runtime's HTTP front (Node, Cloudflare) before the edge
-    # code runs, so only its status is common ground; the CPython front's JSON answer is
-    # checked in tests/edge/test_http_server.py.
+    # The answer comes from the runtime's HTTP front before the edge code runs: the CPython
+    # front refuses (its JSON answer is checked in tests/edge/test_http_server.py); workerd's
+    # front takes Transfer-Encoding alone (RFC 9112 section 6.3 allows either), drops
+    # Content-Length and closes the connection, so the worker sees only the empty chunked body.
+    # Either way, nothing hidden in the body ever reaches the origin as a request.
     path, hidden = f"/echo/{unique}", f"/echo/{unique}-smuggled"
     smuggled = f"0\r\n\r\nGET {hidden} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
     response = send_raw(lab_edge.url, request_bytes("POST", path, *framing, body=smuggled))
 
-    assert response.status == 400
     time.sleep(0.2)  # a request hidden in the body would have been forwarded by now
-    assert lab.received(path) == []
+    if lab_edge.launcher.name == "workerd":
+        assert response.status == 200
+        assert [received.body for received in lab.received(path)] == [b""]
+    else:
+        assert response.status == 400
+        assert lab.received(path) == []
     assert lab.received(hidden) == []
 
 
@@ -97,7 +103,7 @@ def test_paths_that_servers_could_read_differently_never_reach_the_origin_as_sen
         assert response.json()["error"]["code"] == "bad_request"
         assert forwarded == []
     else:
-        assert lab_edge.launcher.name == "pyodide"
+        assert lab_edge.launcher.name != "cpython"
         assert forwarded != []
 
 
@@ -116,9 +122,15 @@ def test_methods_the_edge_does_not_pass_on_are_405(
     target = "127.0.0.1:1" if method == "CONNECT" else path
     response = send_raw(lab_edge.url, request_bytes(method, target))
 
-    assert response.status == 405
-    assert response.json()["error"]["code"] == "method_not_allowed"
-    assert "GET" in response.headers["allow"]
+    if method == "CONNECT" and lab_edge.launcher.name == "workerd":
+        # A Fetch Request cannot carry CONNECT: Miniflare's entry worker (wrangler dev's front,
+        # where Cloudflare's own front stands in production) fails to build one and answers a
+        # plain 500 before the worker runs. Nothing is passed on.
+        assert response.status == 500
+    else:
+        assert response.status == 405
+        assert response.json()["error"]["code"] == "method_not_allowed"
+        assert "GET" in response.headers["allow"]
     assert lab.received(path) == []
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
 
-from tests.support.ports import free_port
+from tests.support.ports import closed_port_url, free_port
 
 OUTPOST = [sys.executable, "-m", "origin.cli"]
 README_START_COMMAND = Path(__file__).resolve().parents[3] / "scripts" / "dev"
@@ -51,6 +54,22 @@ def wait_for(url: str, timeout: float = 30.0) -> httpx.Response:
             time.sleep(0.2)
 
 
+def lines_of(process: subprocess.Popen[str], timeout: float = 60.0) -> Iterator[str]:
+    """The process's output lines as they come; fails the test if none comes for ``timeout``."""
+    assert process.stdout is not None
+    arrived: queue.Queue[str | None] = queue.Queue()
+
+    def pump(stream: IO[str]) -> None:
+        with stream:
+            for line in stream:
+                arrived.put(line)
+        arrived.put(None)
+
+    threading.Thread(target=pump, args=(process.stdout,), daemon=True).start()
+    while (line := arrived.get(timeout=timeout)) is not None:
+        yield line
+
+
 def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=20)
@@ -79,6 +98,50 @@ def test_the_readme_start_command_serves_the_app_through_the_edge_and_stops_on_c
     assert code == 0
     assert f"dev: edge    http://127.0.0.1:{edge_port}" in output
     assert (tmp_path / "keys" / "signing-keys.json").is_file(), "a dev key is made on first run"
+
+
+def test_dev_prints_its_urls_only_once_the_origin_and_the_edge_both_answer(
+    tmp_path: Path,
+) -> None:
+    origin_port, edge_port = free_port(), free_port()
+    env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "WARNING"}
+    args = ["dev", "--port", str(origin_port), "--edge-port", str(edge_port)]
+    with running(args, env) as process:
+        lines = lines_of(process)
+        announced = next(line for line in lines if line.startswith("dev: edge"))
+        # No retries: once the URLs are out, both must answer at the first attempt.
+        origin = httpx.get(f"http://127.0.0.1:{origin_port}/healthz", timeout=5)
+        edge = httpx.get(f"http://127.0.0.1:{edge_port}/healthz", timeout=5)
+        process.send_signal(signal.SIGINT)
+        said_after = list(lines)  # to the end of its output, when it has exited
+        code = process.wait(timeout=20)
+
+    assert code == 0, said_after
+
+    assert f"http://127.0.0.1:{edge_port}" in announced
+    assert (origin.status_code, edge.status_code) == (200, 200)
+
+
+def test_origin_starts_without_redis_and_says_once_how_it_runs_meanwhile(tmp_path: Path) -> None:
+    env = {
+        "OUTPOST_DATA_DIR": str(tmp_path),
+        "OUTPOST_LOG_LEVEL": "WARNING",
+        "REDIS_URL": closed_port_url("redis"),
+    }
+    subprocess.run([*OUTPOST, "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
+    port = free_port()
+    with running(["origin", "--port", str(port)], env) as process:
+        health = wait_for(f"http://127.0.0.1:{port}/healthz")
+        code, output = stop(process)
+
+    said = [line for line in output.splitlines() if "Redis" in line]
+    assert health.status_code == 200
+    assert code == 0
+    assert len(said) == 1, output
+    assert "does not answer" in said[0]
+    assert "degraded" in said[0]
+    assert "REDIS_URL" in said[0]
+    assert "Traceback" not in output
 
 
 def test_origin_refuses_an_unmigrated_database_saying_what_to_run(tmp_path: Path) -> None:

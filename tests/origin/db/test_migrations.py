@@ -36,6 +36,7 @@ APP_TABLES = {
     "user_accounts",
     "auth_sessions",
     "refresh_tokens",
+    "purge_outbox",
 }
 
 
