@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry import context, trace
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.asgi import (
     asgi_getter,
@@ -135,7 +136,8 @@ class Tracing:
 class ServerSpans:
     """One server span per request, current while the app runs (SQL, Redis and HTTP spans nest
     under it). A request the sampler drops costs a context extraction and a non-recording span:
-    attributes are only collected for spans that are recorded."""
+    attributes are only collected for spans that are recorded, and the instrumentations below
+    are suppressed for it."""
 
     def __init__(self, app: ASGIApp, *, tracer: Tracer) -> None:
         self.app = app
@@ -166,9 +168,16 @@ class ServerSpans:
                     set_status_code(span, message["status"])  # type: ignore[no-untyped-call]
                 await send(message)
 
-        # attach/detach rather than trace.use_span: a generator context manager per request
-        # costs more than everything else an unsampled request pays here.
-        token = context.attach(trace.set_span_in_context(span))
+        request_context = trace.set_span_in_context(span)
+        if not span.is_recording():
+            # Sampling follows the parent: nothing under a dropped request is recorded either, so
+            # the SQL, Redis and HTTP instrumentations may skip their work (formatting every
+            # command's arguments) altogether.
+            request_context = context.set_value(
+                _SUPPRESS_INSTRUMENTATION_KEY, True, request_context
+            )
+        # attach/detach rather than trace.use_span: cheaper than a generator context manager.
+        token = context.attach(request_context)
         try:
             await self.app(scope, receive, send_with_span)
         except BaseException as error:
