@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -106,3 +107,14 @@ def running_otlp_receiver() -> Iterator[OtlpReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def traced_origin_environment(receiver_url: str, data_dir: Path) -> dict[str, str]:
+    """What an origin process needs to trace into the receiver at ``receiver_url``, quickly."""
+    return {
+        "OUTPOST_DATA_DIR": str(data_dir),
+        "OUTPOST_LOG_LEVEL": "INFO",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver_url,
+        "OTEL_BSP_SCHEDULE_DELAY": "50",
+        "OTEL_EXPORTER_OTLP_TIMEOUT": "2",
+    }

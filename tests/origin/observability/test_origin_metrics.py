@@ -1,5 +1,6 @@
 """What the origin exports beyond HTTP requests: the store's reads and outages, idempotent
-replays and the database pool, read from ``/metrics`` of the real app on both databases."""
+replays and the database pool, read from ``/metrics`` of the real app on both databases.
+# template:demo-only (the requests are the demo's product reads and orders)"""
 
 from __future__ import annotations
 
