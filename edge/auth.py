@@ -15,7 +15,6 @@ from edge.answers import EarlyAnswer, json_response, refuse
 from edge.http import EdgeResponse
 from edge.jwks import JwksCache, JwksUnavailable
 from edge.ports import Clock
-from edge.routes import Auth, RouteRule
 from shared.jwt import (
     SAFE_DESCRIPTIONS,
     SignatureVerifier,
@@ -27,6 +26,7 @@ from shared.jwt import (
     verify_token,
     www_authenticate_header,
 )
+from shared.routes import Auth, RouteRule
 
 logger = logging.getLogger("outpost.edge")
 

@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from edge.resources import GEOFENCE_POLICY_FILE, ROUTES_FILE, read_json
-from edge.routes import RouteTable, RouteTableInvalid, parse_route_table
 from shared.assertion import MIN_SECRET_BYTES
 from shared.geofence import GeofencePolicy, PolicyInvalid, parse_policy
 from shared.http_cache import DEFAULT_IGNORED_QUERY_PARAMETERS
 from shared.jwt import SYMMETRIC_ALGORITHMS, VerificationPolicy
+from shared.routes import RouteTable, RouteTableInvalid, parse_route_table
 
 T = TypeVar("T")
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from edge.http import EdgeRequest
 from edge.request_checks import Target
-from edge.routes import Auth, RouteRule
 from edge.timing import StepTimer
 from shared.geofence import Location
 from shared.jwt import VerifiedToken
+from shared.routes import Auth, RouteRule
 from shared.trace_context import RequestIdentity
 
 

@@ -1,8 +1,11 @@
-"""The edge pipeline: checks -> auth -> geofence -> cache -> forward, over the runtime's ports.
+"""The edge pipeline: checks -> route -> auth -> geofence -> cache -> forward, over the ports.
 
-Each step either answers (raising :class:`~edge.answers.EarlyAnswer`) or lets the request go on.
-Every response leaves with ``X-Cache``, ``X-Request-ID`` and ``Server-Timing`` (the edge's steps,
-then the origin's own entries); an unexpected failure is a JSON 500, never a traceback.
+The order is the origin's (``origin/app.py``): what the route table does not name is forwarded
+unjudged, so the origin answers 404 or 405 first; then who is calling (401/403), then from where
+(451). Each step either answers (raising :class:`~edge.answers.EarlyAnswer`) or lets the request
+go on. Every response leaves with ``X-Cache``, ``X-Request-ID`` and ``Server-Timing`` (the
+edge's steps, then the origin's own entries); an unexpected failure is a JSON 500, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from edge.http import EdgeRequest, EdgeResponse
 from edge.jwks import JwksCache
 from edge.ports import Clock, Runtime
 from edge.request_checks import check_request
-from edge.routes import Auth, RouteRule
 from edge.timing import StepTimer
+from shared.routes import Auth, RouteRule
 from shared.trace_context import RequestIdentity, identify_request
 
 logger = logging.getLogger("outpost.edge")
@@ -115,7 +118,10 @@ class EdgePipeline:
         )
         started = timer.record("edge-auth", started)
         context.location = self.runtime.geolocator.locate(request)
-        enforce_geofence(self.config.geofence, context, context.location)
+        if route.known:
+            # What the table does not name is no route: the origin answers 404 or 405, and a
+            # request for nothing must not learn the policy first.
+            enforce_geofence(self.config.geofence, context, context.location)
         started = timer.record("edge-geo", started)
         outcome = await self._cache.handle(context)
         description = f"{outcome.status} {outcome.detail}" if outcome.detail else outcome.status

@@ -1,4 +1,4 @@
-"""Data files shipped with the code (``edge/*.json``, ``shared/policies/*.json``).
+"""Data files shipped with the code (``shared/policies/*.json``).
 
 Read relative to the packages, which works on CPython and in a Python Worker (wrangler uploads
 them as Data modules, laid out like the source tree).
@@ -10,12 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import edge
 import shared
 
-EDGE_DIR = Path(edge.__file__).resolve().parent
 SHARED_DIR = Path(shared.__file__).resolve().parent
-ROUTES_FILE = EDGE_DIR / "routes.json"
+ROUTES_FILE = SHARED_DIR / "policies" / "routes.json"
 GEOFENCE_POLICY_FILE = SHARED_DIR / "policies" / "geofence.json"
 
 

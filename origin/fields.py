@@ -74,12 +74,17 @@ def _ascii_whole_number(value: Any) -> Any:
 
 
 ASCII_WHOLE_NUMBER = BeforeValidator(_ascii_whole_number)
-"""Metadata for an ``int`` that may arrive as text: ``Annotated[int, ASCII_WHOLE_NUMBER, ...]``."""
+"""Metadata for an ``int`` that may arrive as text:
+``Annotated[int, Field(...), ASCII_WHOLE_NUMBER]``.
 
-DbId = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=1, le=DB_ID_MAX)]
+The constraints come first: after a validator, pydantic writes them to the JSON Schema as its
+own ``ge``/``le`` instead of ``minimum``/``maximum``, and the OpenAPI document would not state
+the bounds (tests/origin/observability/test_openapi.py checks it)."""
+
+DbId = Annotated[int, Field(ge=1, le=DB_ID_MAX), ASCII_WHOLE_NUMBER]
 """The id of a row: what an INTEGER primary key can hold."""
 
-Int32 = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=INT32_MIN, le=INT32_MAX)]
+Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX), ASCII_WHOLE_NUMBER]
 """Any INTEGER column; narrow it further where the column means something (a price, a count)."""
 
 

@@ -5,6 +5,10 @@ that a request which reaches it around the edge cannot get around the policy. Th
 the one in a valid edge assertion (or the caller's principal); a request nobody vouched for has
 no country, and the policy treats it as unknown (``XX``). Nothing a client sends is taken for
 its location.
+
+The check runs once a request has found its route and its caller is known (see
+:mod:`origin.route_checks`): a request for a route or method that does not exist, or without
+the credentials its route needs, never learns the policy.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import json
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from origin.errors import error_response
+from origin.errors import ApiError
+from origin.observability.openapi import Answer, Responses
 from origin.principals import whereabouts
+from origin.route_checks import RouteCheck
 from shared.geofence import GeofencePolicy, evaluate, location_of_country, parse_policy
 
 POLICY_FILE = Path(__file__).resolve().parent.parent / "shared" / "policies" / "geofence.json"
@@ -27,30 +32,30 @@ def load_policy(path: Path = POLICY_FILE) -> GeofencePolicy:
     return parse_policy(json.loads(path.read_text(encoding="utf-8")))
 
 
-class GeofenceMiddleware:
-    def __init__(self, app: ASGIApp, *, policy: GeofencePolicy) -> None:
-        self.app = app
-        self.policy = policy
+def geofence_check(policy: GeofencePolicy) -> RouteCheck:
+    """451 (naming the policy, the rule and the country) for what ``policy`` refuses."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNFENCED_PATHS:
-            await self.app(scope, receive, send)
+    async def enforce_geofence(request: Request) -> None:
+        path = request.scope["path"]
+        if path in UNFENCED_PATHS:
             return
-        request = Request(scope)
         country = (await whereabouts(request)).country
-        decision = evaluate(
-            self.policy, scope["method"], scope["path"], location_of_country(country)
-        )
-        if decision.allowed:
-            await self.app(scope, receive, send)
-            return
-        response = error_response(
-            451,
-            "unavailable_for_legal_reasons",
-            decision.description or "this is not available from your location",
-            {"Cache-Control": "private, no-store"},
-            policy=decision.policy,
-            rule=decision.rule,
-            country=decision.country,
-        )
-        await response(scope, receive, send)
+        decision = evaluate(policy, request.method, path, location_of_country(country))
+        if not decision.allowed:
+            raise ApiError(
+                451,
+                "unavailable_for_legal_reasons",
+                decision.description or "this is not available from your location",
+                headers={"Cache-Control": "private, no-store"},
+                policy=decision.policy,
+                rule=decision.rule,
+                country=decision.country,
+            )
+
+    return enforce_geofence
+
+
+def documented_responses(method: str, path: str) -> Responses:
+    """What the geofence may answer on a route, for the OpenAPI document: the policy is the
+    deployment's, so any fenced route may be refused."""
+    return {} if path in UNFENCED_PATHS else {451: Answer()}

@@ -1,8 +1,8 @@
 """Who is calling: resolved once per request, on demand, by the app's authenticator.
 
-Routes that need a caller call :func:`require_principal` (401 when there is none) or
-:func:`require_role` (403 when the caller lacks the role). Public routes never pay for
-authentication because nothing runs until a route asks.
+Who may call a route, and with which roles, is the route table's business (:mod:`origin.access`
+enforces it before the endpoint runs); an endpoint that needs to know the caller calls
+:func:`require_principal`. Public routes never pay for authentication: nothing runs until asked.
 """
 
 from __future__ import annotations
@@ -62,13 +62,6 @@ async def require_principal(request: Request) -> Principal:
             "this route needs an authenticated caller",
             headers={"WWW-Authenticate": 'Bearer realm="outpost"'},
         )
-    return principal
-
-
-async def require_role(request: Request, role: str) -> Principal:
-    principal = await require_principal(request)
-    if not principal.has_role(role):
-        raise ApiError(403, "forbidden", f"this route needs the {role!r} role")
     return principal
 
 

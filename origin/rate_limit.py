@@ -18,11 +18,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.errors import ApiError, error_response
 from origin.http_cache import keep_read_ahead, read_ahead_key
+from origin.observability.openapi import Answer, Header, Responses
 from origin.principals import current_principal, whereabouts
 from origin.services import services
 
 WINDOW_SECONDS = 60.0
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+RETRY_AFTER = Header("Seconds to wait before retrying.", {"type": "integer", "minimum": 1})
+
+
+def documented_responses(method: str, path: str) -> Responses:
+    """What the limiter may answer on a route, for the OpenAPI document."""
+    return {} if path in UNLIMITED_PATHS else {429: Answer(headers={"Retry-After": RETRY_AFTER})}
 
 
 class RateLimitMiddleware:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,12 +61,17 @@ def order_fingerprint(order: OrderCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Printable ASCII, not starting or ending with a space (a server strips those from a header
+# field value, so a key that has them could never arrive as sent). The OpenAPI document states it.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]*[!-~])?$"
+
+
 def check_idempotency_key(key: str) -> None:
     """Accept 1-255 printable ASCII characters (the column's size; no control characters)."""
     if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
         raise InvalidIdempotencyKey(f"must be 1 to {IDEMPOTENCY_KEY_MAX} characters long")
-    if not (key.isascii() and key.isprintable()):
-        raise InvalidIdempotencyKey("must be printable ASCII")
+    if re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key) is None:
+        raise InvalidIdempotencyKey("must be printable ASCII, without surrounding spaces")
 
 
 async def place_order(

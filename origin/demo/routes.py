@@ -7,9 +7,9 @@ idempotently (``Idempotency-Key``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,6 +27,7 @@ from origin.demo.errors import (
     ProductNotFound,
     VersionMismatch,
 )
+from origin.demo.models import IDEMPOTENCY_KEY_MAX
 from origin.demo.pagination import Cursor
 from origin.demo.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -40,17 +41,23 @@ from origin.demo.schemas import (
     ProductUpdate,
 )
 from origin.errors import ApiError
+from origin.fields import DbId
 from origin.http_cache import CachePolicy, cached_json, invalidating
 from origin.idempotency import idempotent
-from origin.observability.openapi import ErrorBody, operation
-from origin.principals import require_principal, require_role
+from origin.observability.openapi import Answer, ErrorBody, Header, operation
+from origin.principals import require_principal
 from origin.services import services
 from origin.validation import read_json, read_query
 
 CATALOG_POLICY = CachePolicy(s_maxage=60, stale_while_revalidate=30, stale_if_error=600)
 PRIVATE = {"Cache-Control": "private, no-store"}
-ADMIN = "admin"
 CATALOG_TAG = "products"
+
+
+# A written product or order: where it lives now.
+CREATED_AT = {"Location": Header("The URL of the product or order.")}
+# A cursor is only ever one the server made: anything else is 400 invalid_cursor.
+INVALID_CURSOR = 400
 
 
 class OrdersQuery(BaseModel):
@@ -62,6 +69,30 @@ class OrdersQuery(BaseModel):
     cursor: Cursor | None = None
 
 
+class ProductPath(BaseModel):
+    product_id: DbId
+
+
+class OrderPath(BaseModel):
+    order_id: DbId
+
+
+class OrderHeaders(BaseModel):
+    """The headers placing an order takes (for the document: the route reads them itself)."""
+
+    idempotency_key: Annotated[
+        str,
+        Field(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=IDEMPOTENCY_KEY_MAX,
+            pattern=orders.IDEMPOTENCY_KEY_PATTERN,
+            description="Unique per order (e.g. a UUID): a retry with the same key and body gets"
+            " the same order back; the same key with another body is 422.",
+        ),
+    ]
+
+
 def product_tag(product_id: int) -> str:
     return f"product:{product_id}"
 
@@ -69,7 +100,7 @@ def product_tag(product_id: int) -> str:
 @operation(
     summary="List products",
     query=ProductQuery,
-    responses={200: Page[ProductRead]},
+    responses={200: Page[ProductRead], INVALID_CURSOR: ErrorBody, 503: ErrorBody},
     tags=["catalog"],
 )
 async def list_products(request: Request) -> Response:
@@ -85,7 +116,10 @@ async def list_products(request: Request) -> Response:
 
 
 @operation(
-    summary="One product", responses={200: ProductRead, 304: None, 404: ErrorBody}, tags=["catalog"]
+    summary="One product",
+    path=ProductPath,
+    responses={200: ProductRead, 304: None, 404: ErrorBody, 503: ErrorBody},
+    tags=["catalog"],
 )
 async def get_product(request: Request) -> Response:
     """The product; ``If-None-Match`` with its ETag answers 304."""
@@ -104,13 +138,11 @@ async def get_product(request: Request) -> Response:
 @operation(
     summary="Create a product",
     request_body=ProductCreate,
-    auth=True,
-    responses={201: ProductRead, 403: ErrorBody, 409: ErrorBody},
+    responses={201: Answer(ProductRead, headers=CREATED_AT), 409: ErrorBody, 503: ErrorBody},
     tags=["catalog"],
 )
 async def create_product(request: Request) -> Response:
-    """Admins only."""
-    await require_role(request, ADMIN)
+    """Admins only (the route table says so)."""
     data = await read_json(request, ProductCreate)
     async with invalidating(request, [CATALOG_TAG]) as write:
         product = await catalog.create_product(write.session, data)
@@ -119,14 +151,13 @@ async def create_product(request: Request) -> Response:
 
 @operation(
     summary="Change a product",
+    path=ProductPath,
     request_body=ProductUpdate,
-    auth=True,
-    responses={200: ProductRead, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    responses={200: ProductRead, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody},
     tags=["catalog"],
 )
 async def update_product(request: Request) -> Response:
     """Admins only; only the fields sent change."""
-    await require_role(request, ADMIN)
     product_id = path_id(request, "product_id")
     changes = await read_json(request, ProductUpdate)
     async with invalidating(request, [CATALOG_TAG, product_tag(product_id)]) as write:
@@ -136,13 +167,12 @@ async def update_product(request: Request) -> Response:
 
 @operation(
     summary="Delete a product",
-    auth=True,
-    responses={204: None, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    path=ProductPath,
+    responses={204: None, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody},
     tags=["catalog"],
 )
 async def delete_product(request: Request) -> Response:
     """Admins only; a product that orders refer to cannot be deleted (409)."""
-    await require_role(request, ADMIN)
     product_id = path_id(request, "product_id")
     async with invalidating(request, [CATALOG_TAG, product_tag(product_id)]) as write:
         await catalog.delete_product(write.session, product_id)
@@ -152,8 +182,15 @@ async def delete_product(request: Request) -> Response:
 @operation(
     summary="Place an order",
     request_body=OrderCreate,
-    auth=True,
-    responses={201: OrderRead, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody},
+    headers=OrderHeaders,
+    responses={
+        201: Answer(OrderRead, headers=CREATED_AT),
+        400: ErrorBody,
+        404: ErrorBody,
+        409: ErrorBody,
+        422: ErrorBody,
+        503: ErrorBody,
+    },
     tags=["orders"],
 )
 async def place_order(request: Request) -> Response:
@@ -193,7 +230,12 @@ async def place_order(request: Request) -> Response:
     )
 
 
-@operation(summary="Your orders", auth=True, responses={200: Page[OrderRead]}, tags=["orders"])
+@operation(
+    summary="Your orders",
+    query=OrdersQuery,
+    responses={200: Page[OrderRead], INVALID_CURSOR: ErrorBody, 503: ErrorBody},
+    tags=["orders"],
+)
 async def list_orders(request: Request) -> Response:
     """The caller's orders, newest first."""
     principal = await require_principal(request)
@@ -207,8 +249,8 @@ async def list_orders(request: Request) -> Response:
 
 @operation(
     summary="One of your orders",
-    auth=True,
-    responses={200: OrderRead, 404: ErrorBody},
+    path=OrderPath,
+    responses={200: OrderRead, 404: ErrorBody, 503: ErrorBody},
     tags=["orders"],
 )
 async def get_order(request: Request) -> Response:

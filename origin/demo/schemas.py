@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from origin.demo.models import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, SKU_MAX
 from origin.demo.pagination import Cursor
 from origin.fields import ASCII_WHOLE_NUMBER, DbId, multi_line, single_line
+from origin.observability.openapi import not_null
 
 MAX_PRICE_CENTS = 100_000_000  # one million in currency units: far above any demo price
 MAX_STOCK = 1_000_000_000  # fits a 32-bit INTEGER column with room to spare
@@ -49,10 +50,10 @@ Category = Annotated[
         pattern=r"^[a-z0-9][a-z0-9-]*$",
     ),
 ]
-PriceCents = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=0, le=MAX_PRICE_CENTS)]
-Stock = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=0, le=MAX_STOCK)]
-Quantity = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=1, le=MAX_LINE_QUANTITY)]
-PageSize = Annotated[int, ASCII_WHOLE_NUMBER, Field(ge=1, le=MAX_PAGE_SIZE)]
+PriceCents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), ASCII_WHOLE_NUMBER]
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK), ASCII_WHOLE_NUMBER]
+Quantity = Annotated[int, Field(ge=1, le=MAX_LINE_QUANTITY), ASCII_WHOLE_NUMBER]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), ASCII_WHOLE_NUMBER]
 
 STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 
@@ -73,12 +74,13 @@ class ProductUpdate(BaseModel):
 
     model_config = STRICT_INPUT
 
-    sku: Sku | None = None
-    name: Name | None = None
-    description: Description | None = None
-    category: Category | None = None
-    price_cents: PriceCents | None = None
-    stock: Stock | None = None
+    # None stands for "not sent": the document offers each field as optional, never null.
+    sku: Sku | None = Field(default=None, json_schema_extra=not_null)
+    name: Name | None = Field(default=None, json_schema_extra=not_null)
+    description: Description | None = Field(default=None, json_schema_extra=not_null)
+    category: Category | None = Field(default=None, json_schema_extra=not_null)
+    price_cents: PriceCents | None = Field(default=None, json_schema_extra=not_null)
+    stock: Stock | None = Field(default=None, json_schema_extra=not_null)
 
     @model_validator(mode="after")
     def _no_explicit_nulls(self) -> Self:

@@ -29,7 +29,7 @@ from origin.identity.accounts import register as register_account
 from origin.identity.authenticator import keys_unavailable, session_id_of
 from origin.identity.keys import KeyringError
 from origin.identity.login_limits import spend_address_attempt, spend_login_attempt
-from origin.identity.oauth import NO_STORE, invalid_grant, parse_grant, read_parameters
+from origin.identity.oauth import FORM, NO_STORE, invalid_grant, parse_grant, read_parameters
 from origin.identity.passwords import (
     hash_password_off_loop,
     needs_rehash,
@@ -55,7 +55,7 @@ from origin.identity.sessions import (
     open_session,
     rotate_refresh_token,
 )
-from origin.observability.openapi import ErrorBody, operation
+from origin.observability.openapi import JSON, Answer, ErrorBody, operation
 from origin.principals import require_principal, whereabouts
 from origin.validation import read_json
 
@@ -70,13 +70,18 @@ ACCEPTED = RegisterAccepted(
     status="accepted",
     message="If this address had no account, it has one now: sign in at /auth/token.",
 )
+JWK_SET = "application/jwk-set+json"  # RFC 7517 §8.5.1
 _TOKEN_REQUEST: TypeAdapter[PasswordGrant | RefreshGrant] = TypeAdapter(TokenRequest)
 _REFRESH_REQUEST = TypeAdapter(RefreshGrant)
 
 
 @operation(
     summary="The public keys that verify this origin's tokens",
-    responses={200: JsonWebKeySet, 304: None, 503: ErrorBody},
+    responses={
+        200: Answer(JsonWebKeySet, media_type=JWK_SET),
+        304: None,
+        503: ErrorBody,
+    },
     tags=["identity"],
 )
 async def jwks(request: Request) -> Response:
@@ -93,13 +98,13 @@ async def jwks(request: Request) -> Response:
     headers = {"Cache-Control": JWKS_CACHE_CONTROL, "ETag": etag}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/jwk-set+json", headers=headers)
+    return Response(body, media_type=JWK_SET, headers=headers)
 
 
 @operation(
     summary="Create an account",
     request_body=RegisterRequest,
-    responses={202: RegisterAccepted, 429: ErrorBody},
+    responses={202: RegisterAccepted, 429: ErrorBody, 503: ErrorBody},
     tags=["identity"],
 )
 async def register(request: Request) -> Response:
@@ -134,7 +139,8 @@ async def register(request: Request) -> Response:
 @operation(
     summary="Sign in, or exchange a refresh token (OAuth 2.0 token endpoint)",
     request_body=TokenRequest,
-    responses={200: TokenResponse, 400: ErrorBody, 415: ErrorBody, 429: ErrorBody},
+    request_media_types=(FORM, JSON),
+    responses={200: TokenResponse, 400: ErrorBody, 429: ErrorBody, 503: ErrorBody},
     tags=["identity"],
 )
 async def token(request: Request) -> Response:
@@ -153,7 +159,8 @@ async def token(request: Request) -> Response:
 @operation(
     summary="Exchange a refresh token for new tokens",
     request_body=RefreshGrant,
-    responses={200: TokenResponse, 400: ErrorBody, 415: ErrorBody},
+    request_media_types=(FORM, JSON),
+    responses={200: TokenResponse, 400: ErrorBody, 503: ErrorBody},
     tags=["identity"],
 )
 async def refresh(request: Request) -> Response:
@@ -165,8 +172,7 @@ async def refresh(request: Request) -> Response:
 
 @operation(
     summary="Sign out: revoke the session of the access token",
-    auth=True,
-    responses={204: None, 400: ErrorBody},
+    responses={204: None, 400: ErrorBody, 503: ErrorBody},
     tags=["identity"],
 )
 async def logout(request: Request) -> Response:
@@ -184,7 +190,7 @@ async def logout(request: Request) -> Response:
     return Response(status_code=204, headers=NO_STORE)
 
 
-@operation(summary="Who is calling", auth=True, responses={200: Me}, tags=["identity"])
+@operation(summary="Who is calling", responses={200: Me, 503: ErrorBody}, tags=["identity"])
 async def me(request: Request) -> Response:
     """The caller as the origin sees it: subject, roles, the country the edge vouched for, and
     the e-mail address when the subject is an account of this origin."""

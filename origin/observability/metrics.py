@@ -41,6 +41,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from origin.observability.openapi import Answer, ErrorBody, operation
+
 if TYPE_CHECKING:
     from origin.middleware.request_context import CompletedRequest
 
@@ -344,7 +346,13 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def metrics_endpoint_for(registry: Registry) -> Endpoint:
     """A Starlette endpoint serving ``registry`` in the Prometheus text format."""
 
+    @operation(
+        summary="Metrics in the Prometheus text format",
+        responses={200: Answer(str, media_type=CONTENT_TYPE), 503: ErrorBody},
+        tags=["operations"],
+    )
     async def serve_metrics(request: Request) -> Response:
+        """This process's counters and histograms (each worker counts its own requests)."""
         return Response(registry.render(), media_type=CONTENT_TYPE)
 
     return serve_metrics
@@ -357,7 +365,5 @@ metrics_endpoint = metrics_endpoint_for(REGISTRY)
 def metrics_route(
     path: str = "/metrics", registry: Registry = REGISTRY, methods: Iterable[str] = ("GET",)
 ) -> Route:
-    """The ``/metrics`` route; out of the OpenAPI document, since it is not a JSON API."""
-    return Route(
-        path, metrics_endpoint_for(registry), methods=list(methods), include_in_schema=False
-    )
+    """The ``/metrics`` route (who may read it is the route table's business)."""
+    return Route(path, metrics_endpoint_for(registry), methods=list(methods))

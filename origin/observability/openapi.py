@@ -1,13 +1,18 @@
-"""The OpenAPI 3.1 document, generated from the app's routes and the ``@operation`` on each.
+"""The OpenAPI 3.1 document, generated from the app's routes, the ``@operation`` on each, and
+the rules every route is subject to, so that the document is the contract the server keeps.
 
 Every route must say what it takes and answers: :func:`build_openapi` refuses an app with an
 undocumented route, so adding one without ``@operation`` fails at start-up and in the tests.
-Routes that are not part of the JSON API (``/metrics``, the document itself) opt out with
-``include_in_schema=False``. Schemas come from pydantic models; ``ErrorBody`` (the shared
-``{"error": {"code", "message"}}``) is always a component.
+Routes that are not part of the API (the document itself) opt out with
+``include_in_schema=False``. Schemas come from pydantic models and the constants behind them;
+``ErrorBody`` (the shared ``{"error": {"code", "message"}}``) is always a component.
 
-    @operation(summary="One product", responses={200: ProductOut, 404: ErrorBody})
+    @operation(summary="One product", path=ProductPath, responses={200: ProductOut, 404: ErrorBody})
     async def get_product(request: Request) -> Response: ...
+
+What no endpoint states itself comes from the rules around it: the route table
+(:mod:`shared.routes`) gives each operation its security and its 401/403; ``implied`` callables
+add what the middleware and route checks may answer on a route (429, 451...).
 """
 
 from __future__ import annotations
@@ -26,11 +31,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Host, Mount, Route
 
+from shared.routes import Auth, RouteTable
+
 OPENAPI_VERSION = "3.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 _ATTRIBUTE = "__openapi_operation__"
 _HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "PATCH", "TRACE")
 BEARER_SCHEME = "bearerAuth"
+
+JSON = "application/json"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,28 +62,59 @@ class UndocumentedRouteError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Header:
+    """A response header an answer carries."""
+
+    description: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A response: the type of its body (``None``: no body), its media type and its headers.
+
+    In ``responses`` a bare type stands for ``Answer(that_type)``: a JSON body, no headers.
+    """
+
+    body: Any = ErrorBody
+    media_type: str = JSON
+    headers: Mapping[str, Header] = field(default_factory=dict)
+
+
+Responses = Mapping[int, Any]
+"""Status -> an :class:`Answer`, or the type of a JSON body (``None`` for no body)."""
+ImpliedResponses = Callable[[str, str], Responses]
+"""(method, path template) -> what something around every endpoint may answer on that route."""
+
+WWW_AUTHENTICATE = Header("The bearer challenge (RFC 6750): why the credentials were refused.")
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     summary: str
-    responses: Mapping[int, Any]
-    """Status -> the type of the JSON body (a pydantic model, ``list[Model]``...), ``None`` for
-    no body."""
+    responses: Mapping[int, Answer]
     request_body: Any = None
+    request_media_types: tuple[str, ...] = (JSON,)
     query: type[BaseModel] | None = None
-    auth: bool = False
+    headers: type[BaseModel] | None = None
+    path: type[BaseModel] | None = None
     tags: tuple[str, ...] = ()
     description: str | None = None
     operation_id: str | None = None
     deprecated: bool = False
-    extra_responses: Mapping[int, Any] = field(default_factory=dict)
+    extra_responses: Mapping[int, Answer] = field(default_factory=dict)
 
 
 def operation(
     *,
     summary: str,
-    responses: Mapping[int, Any],
+    responses: Responses,
     request_body: Any = None,
+    request_media_types: Sequence[str] = (JSON,),
     query: type[BaseModel] | None = None,
-    auth: bool = False,
+    headers: type[BaseModel] | None = None,
+    path: type[BaseModel] | None = None,
     tags: Sequence[str] = (),
     description: str | None = None,
     operation_id: str | None = None,
@@ -82,23 +122,22 @@ def operation(
 ) -> Callable[[F], F]:
     """Describe an endpoint (function, or method of an ``HTTPEndpoint``) for the OpenAPI document.
 
-    ``auth=True`` adds the bearer security requirement and, unless given, a 401 ``ErrorBody``;
-    a ``request_body`` or ``query`` adds a 422 ``ErrorBody`` and a ``request_body`` a 413, unless
-    given. ``description``
-    defaults to the endpoint's docstring.
+    ``query``, ``headers`` and ``path`` are models whose fields (by alias) are the parameters of
+    that kind; a path parameter without a field is described by its route convertor. A
+    ``request_body`` (sent as one of ``request_media_types``) implies 400 (malformed), 413 (the
+    body limit), 415 (another media type) and 422; ``query`` or ``headers`` imply 422; all unless
+    given. ``description`` defaults to the endpoint's docstring.
     """
     if not responses:
         raise ValueError("an operation must declare at least one response")
     for status in responses:
         if not isinstance(status, int) or not 100 <= status <= 599:
             raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
-    implied: dict[int, Any] = {}
-    if auth and 401 not in responses:
-        implied[401] = ErrorBody
-    if (request_body is not None or query is not None) and 422 not in responses:
-        implied[422] = ErrorBody
-    if request_body is not None and 413 not in responses:
-        implied[413] = ErrorBody  # the body-limit middleware's answer
+    implied: dict[int, Answer] = {}
+    if request_body is not None or query is not None or headers is not None:
+        implied[422] = Answer()
+    if request_body is not None:
+        implied.update({400: Answer(), 413: Answer(), 415: Answer()})
 
     def attach(endpoint: F) -> F:
         setattr(
@@ -106,20 +145,43 @@ def operation(
             _ATTRIBUTE,
             Operation(
                 summary=summary,
-                responses=dict(responses),
+                responses=answers(responses),
                 request_body=request_body,
+                request_media_types=tuple(request_media_types),
                 query=query,
-                auth=auth,
+                headers=headers,
+                path=path,
                 tags=tuple(tags),
                 description=description if description is not None else inspect.getdoc(endpoint),
                 operation_id=operation_id,
                 deprecated=deprecated,
-                extra_responses=implied,
+                extra_responses={k: v for k, v in implied.items() if k not in responses},
             ),
         )
         return endpoint
 
     return attach
+
+
+def answers(responses: Responses) -> dict[int, Answer]:
+    """``responses`` with every bare body type made an :class:`Answer`."""
+    return {
+        status: value if isinstance(value, Answer) else Answer(value)
+        for status, value in responses.items()
+    }
+
+
+def not_null(schema: dict[str, Any]) -> None:
+    """``Field(default=None, json_schema_extra=not_null)`` on an input field ``X | None`` whose
+    None means "not sent": the document offers the field as optional, not ``null`` as a value
+    (the model refuses an explicit null, or the request format cannot carry one)."""
+    choices = [choice for choice in schema.pop("anyOf", ()) if choice != {"type": "null"}]
+    if len(choices) == 1:
+        schema.update(choices[0])
+    elif choices:
+        schema["anyOf"] = choices
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]
 
 
 def operation_of(endpoint: object) -> Operation | None:
@@ -136,16 +198,30 @@ class _Documented:
     path_params: tuple[tuple[str, Convertor[Any]], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Described:
+    """One operation with everything the document says about it: the route's rules included."""
+
+    item: _Documented
+    responses: Mapping[int, Answer]
+    security: list[dict[str, list[str]]] | None
+
+
 def build_openapi(
     routes: Iterable[BaseRoute],
     title: str,
     version: str,
     *,
+    access: RouteTable | None = None,
+    implied: Sequence[ImpliedResponses] = (),
     description: str | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document for ``routes`` (a Starlette app's ``app.routes``).
 
-    Raises :class:`UndocumentedRouteError` naming every route without ``@operation``.
+    ``access`` (the route table) gives each operation its security requirement, and its 401 and
+    403; each of ``implied`` adds what it may answer on a route. An endpoint's own ``responses``
+    win over both. Raises :class:`UndocumentedRouteError` naming every route without
+    ``@operation``.
     """
     documented, undocumented = _collect(routes, prefix="", convertors=())
     if undocumented:
@@ -153,31 +229,31 @@ def build_openapi(
             "routes without @operation (document them or pass include_in_schema=False): "
             + ", ".join(undocumented)
         )
-    schemas, components = _schemas(documented)
+    described = [_describe(item, access, implied) for item in documented]
+    schemas, components = _schemas(described)
 
     paths: dict[str, dict[str, Any]] = {}
     operation_ids: set[str] = set()
-    uses_auth = False
-    for index, item in enumerate(documented):
+    for index, entry in enumerate(described):
+        item = entry.item
         path_item = paths.setdefault(item.path, {})
         method = item.method.lower()
         if method in path_item:
             raise ValueError(f"{item.method} {item.path} is defined by more than one route")
-        op = _operation_object(index, item, schemas, components)
+        op = _operation_object(index, entry, schemas, components)
         if op["operationId"] in operation_ids:
             raise ValueError(
                 f"operationId {op['operationId']!r} is used twice; pass operation_id=... to tell"
                 " the operations apart"
             )
         operation_ids.add(op["operationId"])
-        uses_auth = uses_auth or item.operation.auth
         path_item[method] = op
 
     info: dict[str, Any] = {"title": title, "version": version}
     if description is not None:
         info["description"] = description
     document_components: dict[str, Any] = {"schemas": dict(sorted(components.items()))}
-    if uses_auth:
+    if any(entry.security for entry in described):
         document_components["securitySchemes"] = {
             BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         }
@@ -187,6 +263,30 @@ def build_openapi(
         "paths": paths,
         "components": document_components,
     }
+
+
+def _describe(
+    item: _Documented, access: RouteTable | None, implied: Sequence[ImpliedResponses]
+) -> _Described:
+    """The operation's security and every response it can give, from the most general rule to
+    the endpoint's own word: implied answers, then the route table's, then the endpoint's."""
+    responses: dict[int, Answer] = {}
+    for answers_of in implied:
+        responses.update(answers(answers_of(item.method, item.path)))
+    security: list[dict[str, list[str]]] | None = None
+    if access is not None:
+        rule = access.match(item.method, item.path)
+        if rule.auth is Auth.REQUIRED:
+            security = [{BEARER_SCHEME: []}]
+        elif rule.auth is Auth.OPTIONAL:
+            security = [{}, {BEARER_SCHEME: []}]  # anonymous, or a valid token
+        if rule.auth is not Auth.PUBLIC:
+            responses[401] = Answer(headers={"WWW-Authenticate": WWW_AUTHENTICATE})
+        if rule.roles:
+            responses[403] = Answer()
+    responses.update(item.operation.extra_responses)
+    responses.update(item.operation.responses)
+    return _Described(item, dict(sorted(responses.items())), security)
 
 
 def _collect(
@@ -241,23 +341,23 @@ def _handlers(route: Route) -> list[tuple[str, object, str]]:
 
 
 def _schemas(
-    documented: list[_Documented],
+    described: list[_Described],
 ) -> tuple[dict[tuple[int, str, str], Any], dict[str, Any]]:
     """One pydantic pass over every type, so shared models become one component each."""
     inputs: list[tuple[tuple[int, str, str], Any, TypeAdapter[Any]]] = [
         ((-1, "error", ""), "serialization", TypeAdapter(ErrorBody))
     ]
-    for index, item in enumerate(documented):
-        op = item.operation
+    for index, entry in enumerate(described):
+        op = entry.item.operation
         if op.request_body is not None:
             inputs.append(((index, "body", ""), "validation", TypeAdapter(op.request_body)))
-        if op.query is not None:
-            inputs.append(((index, "query", ""), "validation", TypeAdapter(op.query)))
-        for status, body in {**op.extra_responses, **op.responses}.items():
-            if body is not None:
-                inputs.append(
-                    ((index, "response", str(status)), "serialization", TypeAdapter(body))
-                )
+        for kind, model in (("query", op.query), ("header", op.headers), ("path", op.path)):
+            if model is not None:
+                inputs.append(((index, kind, ""), "validation", TypeAdapter(model)))
+        for status, answer in entry.responses.items():
+            if answer.body is not None:
+                key = (index, "response", str(status))
+                inputs.append((key, "serialization", TypeAdapter(answer.body)))
     by_key, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF_TEMPLATE)
     schemas = {key: schema for (key, _mode), schema in by_key.items()}
     return schemas, dict(definitions.get("$defs", {}))
@@ -265,10 +365,11 @@ def _schemas(
 
 def _operation_object(
     index: int,
-    item: _Documented,
+    entry: _Described,
     schemas: Mapping[tuple[int, str, str], Any],
     components: Mapping[str, Any],
 ) -> dict[str, Any]:
+    item = entry.item
     op = item.operation
     result: dict[str, Any] = {
         "operationId": op.operation_id or item.name,
@@ -280,27 +381,46 @@ def _operation_object(
         result["tags"] = list(op.tags)
     if op.deprecated:
         result["deprecated"] = True
-    parameters = [_path_parameter(name, conv) for name, conv in item.path_params]
-    if op.query is not None:
-        parameters += _query_parameters(schemas[(index, "query", "")], components)
+    path_fields = _fields(schemas[(index, "path", "")], components) if op.path is not None else {}
+    parameters = [
+        _path_parameter(name, conv, path_fields.get(name)) for name, conv in item.path_params
+    ]
+    for kind, model in (("query", op.query), ("header", op.headers)):
+        if model is not None:
+            parameters += _parameters(kind, schemas[(index, kind, "")], components)
     if parameters:
         result["parameters"] = parameters
     if op.request_body is not None:
+        body_schema = schemas[(index, "body", "")]
         result["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": schemas[(index, "body", "")]}},
+            "content": {
+                media_type: {"schema": body_schema} for media_type in op.request_media_types
+            },
         }
-    responses: dict[str, Any] = {}
-    for status, body in sorted({**op.extra_responses, **op.responses}.items()):
-        response: dict[str, Any] = {"description": _reason(status)}
-        if body is not None:
-            schema = schemas[(index, "response", str(status))]
-            response["content"] = {"application/json": {"schema": schema}}
-        responses[str(status)] = response
-    result["responses"] = responses
-    if op.auth:
-        result["security"] = [{BEARER_SCHEME: []}]
+    result["responses"] = {
+        str(status): _response_object(status, answer, schemas.get((index, "response", str(status))))
+        for status, answer in entry.responses.items()
+    }
+    if entry.security is not None:
+        result["security"] = entry.security
     return result
+
+
+def _response_object(status: int, answer: Answer, schema: Any) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": _reason(status)}
+    if answer.headers:
+        response["headers"] = {
+            name: {
+                "description": header.description,
+                "required": header.required,
+                "schema": dict(header.schema),
+            }
+            for name, header in answer.headers.items()
+        }
+    if answer.body is not None:
+        response["content"] = {answer.media_type: {"schema": schema}}
+    return response
 
 
 def _reason(status: int) -> str:
@@ -310,9 +430,15 @@ def _reason(status: int) -> str:
         return f"HTTP {status}"
 
 
-def _path_parameter(name: str, convertor: Convertor[Any]) -> dict[str, Any]:
+def _path_parameter(
+    name: str, convertor: Convertor[Any], declared: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """A path parameter: as the operation's path model declares it, else as the route's
+    convertor matches it."""
     schema: dict[str, Any]
-    if isinstance(convertor, IntegerConvertor):
+    if declared is not None:
+        schema = dict(declared)
+    elif isinstance(convertor, IntegerConvertor):
         schema = {"type": "integer", "minimum": 0}  # Starlette's int matches digits only
     elif isinstance(convertor, FloatConvertor):
         schema = {"type": "number", "minimum": 0}
@@ -323,17 +449,22 @@ def _path_parameter(name: str, convertor: Convertor[Any]) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _query_parameters(
-    reference: Mapping[str, Any], components: Mapping[str, Any]
+def _fields(reference: Mapping[str, Any], components: Mapping[str, Any]) -> dict[str, Any]:
+    properties = _resolve(reference, components).get("properties", {})
+    return dict(properties)
+
+
+def _parameters(
+    kind: str, reference: Mapping[str, Any], components: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """One ``in: query`` parameter per field of the query model."""
+    """One ``in: query`` (or ``header``) parameter per field of the model, named by alias."""
     model = _resolve(reference, components)
     required = set(model.get("required", ()))
     parameters = []
     for name, schema in model.get("properties", {}).items():
         parameter: dict[str, Any] = {
             "name": name,
-            "in": "query",
+            "in": kind,
             "required": name in required,
             "schema": schema,
         }
@@ -352,21 +483,12 @@ def _resolve(schema: Mapping[str, Any], components: Mapping[str, Any]) -> Mappin
     return schema
 
 
-def openapi_route(
-    routes: Iterable[BaseRoute],
-    title: str,
-    version: str,
-    *,
-    path: str = "/openapi.json",
-    description: str | None = None,
-) -> Route:
-    """A route serving the document for ``routes``, built now so an undocumented route fails at
-    start-up; the route itself stays out of the document."""
-    body = json.dumps(
-        build_openapi(routes, title, version, description=description), separators=(",", ":")
-    ).encode()
+def openapi_route(document: Mapping[str, Any], *, path: str = "/openapi.json") -> Route:
+    """A route serving ``document`` (from :func:`build_openapi`, built at start-up so that an
+    undocumented route fails it); the route itself stays out of the document."""
+    body = json.dumps(document, separators=(",", ":")).encode()
 
     async def serve_openapi(request: Request) -> Response:
-        return Response(body, media_type="application/json")
+        return Response(body, media_type=JSON)
 
     return Route(path, serve_openapi, methods=["GET"], include_in_schema=False)

@@ -38,7 +38,7 @@ TEMPLATE_ONLY_PATHS: tuple[str, ...] = ("tests/template/",)
 NO_DEMO_OVERLAY = "origin/template/no_demo/"
 OVERLAY_SUFFIX = ".tmpl"
 DEMO_JSON_LINES: dict[str, tuple[str, ...]] = {
-    "edge/routes.json": (r'"prefix":\s*"/api/(?:products|orders)',),
+    "shared/policies/routes.json": (r'"prefix":\s*"/api/(?:products|orders)',),
     "tests/data/startup_failures.json": (r'"argv":\s*\["db",\s*"seed"',),  # the demo's verb
 }
 DEMO_ONLY_FILE_MARKER = "template:demo-only"

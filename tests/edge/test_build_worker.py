@@ -53,7 +53,8 @@ def test_the_entry_becomes_worker_py_beside_edge_and_shared(project: Path) -> No
 
     assert "worker.py" in built
     assert "edge/worker.py" not in built
-    assert {"edge/routes.json", "shared/policies/geofence.json", "edge/runtime/pyodide.py"} <= built
+    policies = {"shared/policies/routes.json", "shared/policies/geofence.json"}
+    assert {*policies, "edge/runtime/pyodide.py"} <= built
     assert {name.split("/")[0] for name in built} == {"worker.py", "edge", "shared"}
     assert (project / "build" / "worker" / "worker.py").read_bytes() == (
         project / "edge" / "worker.py"

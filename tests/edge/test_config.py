@@ -8,7 +8,7 @@ import json
 import pytest
 
 from edge.config import LOCAL_DEVELOPMENT_SECRET, ConfigError, EdgeConfig, Mode
-from edge.routes import Auth
+from shared.routes import Auth
 
 SECRET = "s" * 32
 BASE = {"ORIGIN_URL": "https://origin.example.com", "EDGE_ASSERTION_SECRET": SECRET}
@@ -27,7 +27,7 @@ def test_defaults_are_production_mode_with_the_origin_as_issuer_and_jwks_source(
     assert loaded.jwks_url == "https://origin.example.com/.well-known/jwks.json"
     assert loaded.geofence.name == "outpost-demo"
     assert loaded.routes.match("POST", "/api/orders").auth is Auth.REQUIRED  # template:demo
-    # template:no-demo: assert loaded.routes.match("POST", "/auth/me").auth is Auth.REQUIRED
+    # template:no-demo: assert loaded.routes.match("POST", "/auth/logout").auth is Auth.REQUIRED
     assert "HS256" not in loaded.token_policy.algorithms
 
 
@@ -121,7 +121,6 @@ def test_policy_and_routes_can_be_given_inline() -> None:
         ("POST", "/auth/token", Auth.OPTIONAL, set()),
         ("GET", "/metrics", Auth.REQUIRED, {"admin"}),
         ("GET", "/.well-known/jwks.json", Auth.PUBLIC, set()),
-        ("GET", "/somewhere/else", Auth.OPTIONAL, set()),
     ],
 )
 def test_the_route_table_covers_the_demo_api(
@@ -129,4 +128,14 @@ def test_the_route_table_covers_the_demo_api(
 ) -> None:
     rule = config().routes.match(method, path)
 
-    assert (rule.auth, set(rule.roles)) == (auth, roles)
+    assert (rule.auth, set(rule.roles), rule.known) == (auth, roles, True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/somewhere/else"), ("PUT", "/auth/me"), ("DELETE", "/healthz")],
+)
+def test_what_the_route_table_does_not_name_is_no_route(method: str, path: str) -> None:
+    rule = config().routes.match(method, path)
+
+    assert (rule.auth, rule.known) == (Auth.PUBLIC, False)

@@ -9,10 +9,10 @@ from edge.forward import Forwarder, client_response
 from edge.http import EdgeRequest, Headers
 from edge.ports import UpstreamResponse
 from edge.request_checks import parse_target
-from edge.routes import Auth, RouteRule
 from edge.runtime.system import SystemRandom
 from edge.timing import StepTimer
 from shared.assertion import verify_assertion
+from shared.routes import Auth, RouteRule
 from shared.trace_context import RequestIdentity, TraceParent
 from tests.edge.support.clocks import SteppedClock
 

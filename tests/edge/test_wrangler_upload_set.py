@@ -66,7 +66,8 @@ def test_wrangler_uploads_the_worker_edge_shared_and_vendored_packages_only(
     uploaded: set[str],
 ) -> None:
     assert "worker.py" in uploaded
-    assert {"edge/pipeline.py", "edge/routes.json", "shared/policies/geofence.json"} <= uploaded
+    shipped = {"edge/pipeline.py", "shared/policies/routes.json", "shared/policies/geofence.json"}
+    assert shipped <= uploaded
     assert "python_modules/workers/__init__.py" in uploaded
     assert {name.split("/")[0] for name in uploaded} == {
         "worker.py",

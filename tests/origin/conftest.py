@@ -7,7 +7,7 @@ than forging a header, because authentication has its own tests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +23,7 @@ from origin.cli.database import seed_database  # template:demo
 from origin.principals import Vouched, vouch
 from origin.settings import Settings
 from shared.principal import Principal
+from tests.origin.live_origin import ADMIN, CUSTOMER, LiveOrigin, live_origin
 
 
 @dataclass
@@ -116,3 +117,20 @@ async def order(client: httpx.AsyncClient, key: str, **headers: str) -> httpx.Re
     """``POST /api/orders`` for one unit of product 1: a write the geofence judges by country."""
     body = {"items": [{"product_id": 1, "quantity": 1}]}
     return await client.post("/api/orders", json=body, headers={"Idempotency-Key": key, **headers})
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveOrigin]:
+    """A real origin over HTTP, a real administrator and customer (tests/origin/live_origin.py)."""
+    with live_origin(tmp_path_factory.mktemp("live-origin")) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="session")
+def admin_token(live: LiveOrigin) -> str:
+    return live.sign_in(ADMIN)
+
+
+@pytest.fixture(scope="session")
+def customer_token(live: LiveOrigin) -> str:
+    return live.sign_in(CUSTOMER)

@@ -45,7 +45,7 @@ SMALL_TEMPLATE: dict[str, str | bytes] = {
     "origin/template/__init__.py": "",
     "origin/template/rules.py": 'TEMPLATE_SLUG = "outpost"\n',
     "origin/template/no_demo/origin/example.py.tmpl": 'ROUTES = ["hello"]\n',
-    "edge/routes.json": (
+    "shared/policies/routes.json": (
         '{\n  "routes": [\n    {"prefix": "/healthz", "auth": "public"},\n'
         '    {"prefix": "/api/products", "auth": "public"},\n'
         '    {"prefix": "/api/orders", "auth": "required"}\n  ]\n}\n'

@@ -74,7 +74,7 @@ def test_no_demo_leaves_the_example_route_wired_in_its_place(template: Path, app
     assert routes_of(app) == ["health", "hello"]
     assert not (app / "origin/demo").exists()
     assert "origin/demo/" not in (app / "README.md").read_text()
-    routes = json.loads((app / "edge/routes.json").read_text())["routes"]
+    routes = json.loads((app / "shared/policies/routes.json").read_text())["routes"]
     assert [route["prefix"] for route in routes] == ["/healthz"]
 
 

@@ -68,9 +68,9 @@ def test_demo_routes_leave_the_edge_route_table_as_valid_json() -> None:
         '    {"prefix": "/api/products", "auth": "public"},\n'
         '    {"prefix": "/api/orders", "auth": "required"}\n  ]\n}\n'
     )
-    lean = json.loads(apply_markers("edge/routes.json", text, demo=False))
+    lean = json.loads(apply_markers("shared/policies/routes.json", text, demo=False))
     assert lean == {"routes": [{"prefix": "/healthz", "auth": "public"}]}
-    assert apply_markers("edge/routes.json", text, demo=True) == text
+    assert apply_markers("shared/policies/routes.json", text, demo=True) == text
 
 
 def test_the_json_demo_lines_apply_only_to_their_file() -> None:

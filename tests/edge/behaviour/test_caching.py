@@ -145,7 +145,7 @@ def test_a_public_response_is_shared_with_authenticated_requests(
     lab_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
     shareable = ("cache-control", "public, s-maxage=600")
-    path = lab.script(f"/auth/{unique}", body("catalog", shareable), body("other", shareable))
+    path = lab.script(f"/auth/me/{unique}", body("catalog", shareable), body("other", shareable))
     lab_edge.client.get(path, headers={"Authorization": f"Bearer {mint('alice')}"})
     bob = lab_edge.client.get(path, headers={"Authorization": f"Bearer {mint('bob')}"})
 

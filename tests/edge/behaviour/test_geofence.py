@@ -11,7 +11,7 @@ import pytest
 from tests.data.tokens import load_corpus
 from tests.edge.behaviour.conftest import EdgeUnderTest
 from tests.edge.support.lab import Lab
-from tests.edge.support.tokens import mint
+from tests.edge.support.tokens import mint  # template:demo
 
 CORPUS = load_corpus()
 CUSTOMER = next(token for token in CORPUS.valid if token.name == "es256").token
@@ -29,7 +29,8 @@ def _refusal(response_json: dict[str, object]) -> tuple[object, ...]:
 def test_embargoed_countries_are_refused_everything_with_451_naming_the_rule(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str, country: str
 ) -> None:
-    path = f"/api/products/{unique}"
+    path = f"/api/products/{unique}"  # template:demo
+    # template:no-demo: path = f"/healthz/{unique}"
     response = corpus_edge.client.get(path, headers={"CF-IPCountry": country})
 
     assert response.status_code == 451
@@ -120,12 +121,30 @@ def test_catalog_changes_are_made_from_inside_the_eu_only(
 def test_authentication_comes_before_the_geofence(corpus_edge: EdgeUnderTest, unique: str) -> None:
     response = corpus_edge.client.post(
         f"/api/orders/{unique}",  # template:demo
-        # template:no-demo: f"/auth/me/{unique}",
+        # template:no-demo: f"/auth/logout/{unique}",
         json=ORDER,
         headers={"CF-IPCountry": "KP"},
     )
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/nowhere/{unique}"), ("DELETE", "/healthz/{unique}"), ("PUT", "/auth/me/{unique}")],
+    ids=["unknown-path", "unknown-method", "unknown-method-of-a-required-route"],
+)
+def test_what_the_route_table_does_not_name_goes_to_the_origin_unjudged(
+    corpus_edge: EdgeUnderTest, lab: Lab, unique: str, method: str, path: str
+) -> None:
+    # The origin answers such a request 404 or 405, before anything else: it must not learn the
+    # geofence policy (nor be told its token is bad) on the way.
+    target = path.format(unique=unique)
+    headers = {"CF-IPCountry": "KP", "Authorization": "Bearer not-a-token"}
+    response = corpus_edge.client.request(method, target, headers=headers)
+
+    assert response.status_code == 200  # the lab's answer, standing in for the origin's 404/405
+    assert len(lab.received(target)) == 1
 
 
 def test_in_production_mode_cf_ipcountry_is_ignored_and_not_passed_on(
@@ -138,6 +157,7 @@ def test_in_production_mode_cf_ipcountry_is_ignored_and_not_passed_on(
     assert lab.received(path)[-1].header("cf-ipcountry") is None
 
 
+# template:demo-begin
 def test_in_production_mode_without_geolocation_orders_are_refused_as_unknown(
     lab_edge: EdgeUnderTest, unique: str
 ) -> None:
@@ -150,10 +170,11 @@ def test_in_production_mode_without_geolocation_orders_are_refused_as_unknown(
     assert _refusal(response.json())[2:] == ("orders-unknown-location", "XX")
 
 
+# template:demo-end
 def test_in_production_mode_the_runtimes_geolocation_refuses_and_a_forged_header_cannot_help(
     lab_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/echo/{unique}"
+    path = f"/healthz/{unique}"
     located = lab_edge.launcher.geolocated("KP")
     response = lab_edge.client.get(path, headers={**(located or {}), "CF-IPCountry": "DE"})
 
@@ -172,6 +193,7 @@ def test_in_production_mode_the_runtimes_geolocation_refuses_and_a_forged_header
         assert lab.received(path) == []
 
 
+# template:demo-begin
 def test_in_production_mode_the_runtimes_geolocation_admits_and_a_forged_header_cannot_refuse(
     lab_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
@@ -188,3 +210,6 @@ def test_in_production_mode_the_runtimes_geolocation_admits_and_a_forged_header_
         assert response.status_code == 200
         assert len(lab.received(path)) == 1
         assert lab.received(path)[0].header("cf-ipcountry") is None
+
+
+# template:demo-end

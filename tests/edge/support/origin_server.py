@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,10 @@ def origin_settings(data_dir: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_origin(data_dir: Path) -> Iterator[RunningOrigin]:
+def running_origin(
+    data_dir: Path, overrides: Mapping[str, str] | None = None
+) -> Iterator[RunningOrigin]:
+    """The origin, its settings :func:`origin_settings` with ``overrides`` (environment names)."""
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
@@ -45,7 +48,7 @@ def running_origin(data_dir: Path) -> Iterator[RunningOrigin]:
     from origin.db.migrate import upgrade
     from origin.settings import Settings
 
-    settings = Settings.from_mapping(origin_settings(data_dir))
+    settings = Settings.from_mapping({**origin_settings(data_dir), **(overrides or {})})
     asyncio.run(upgrade(settings.database_url))
     asyncio.run(seed_database(settings.database_url))  # template:demo
     sock, port = bound_socket()

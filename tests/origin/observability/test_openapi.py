@@ -1,4 +1,5 @@
-"""The OpenAPI document is generated from the routes and refuses undocumented ones."""
+"""The OpenAPI document is generated from the routes, the route table and the rules around the
+endpoints, and refuses undocumented routes."""
 
 from __future__ import annotations
 
@@ -7,20 +8,24 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from origin.observability.metrics import metrics_route
 from origin.observability.openapi import (
+    Answer,
     ErrorBody,
+    Header,
+    Responses,
     UndocumentedRouteError,
     build_openapi,
+    not_null,
     openapi_route,
     operation,
 )
+from shared.routes import parse_route_table
 from tests.origin.middleware.apps import client_for, origin_like_app
 
 
@@ -69,7 +74,6 @@ async def list_products(request: Request) -> Response:
     summary="Create a product",
     request_body=ProductIn,
     responses={201: ProductOut, 409: ErrorBody},
-    auth=True,
     tags=["products"],
 )
 async def create_product(request: Request) -> Response:
@@ -82,17 +86,17 @@ async def get_product(request: Request) -> Response:
     return JSONResponse({})
 
 
-@operation(summary="Delete a product", responses={204: None, 404: ErrorBody}, auth=True)
+@operation(summary="Delete a product", responses={204: None, 404: ErrorBody})
 async def delete_product(request: Request) -> Response:
     return Response(status_code=204)
 
 
 class Order(HTTPEndpoint):
-    @operation(summary="One order", responses={200: OrderOut, 404: ErrorBody}, auth=True)
+    @operation(summary="One order", responses={200: OrderOut, 404: ErrorBody})
     async def get(self, request: Request) -> Response:
         return JSONResponse({})
 
-    @operation(summary="Cancel an order", responses={204: None}, auth=True)
+    @operation(summary="Cancel an order", responses={204: None})
     async def delete(self, request: Request) -> Response:
         return Response(status_code=204)
 
@@ -105,12 +109,24 @@ def sample_routes() -> list[BaseRoute]:
         Route("/api/products/{id:int}", get_product, methods=["GET"]),
         Route("/api/products/{id:int}", delete_product, methods=["DELETE"]),
         Mount("/api/orders", routes=[Route("/{order_id:uuid}", Order)]),
-        metrics_route(),
+        Route("/internal", healthz, include_in_schema=False),
     ]
 
 
+ACCESS = parse_route_table(
+    {
+        "routes": [
+            {"prefix": "/api/products", "methods": ["GET"], "auth": "public"},
+            {"prefix": "/api/products", "auth": "required", "roles": ["admin"]},
+            {"prefix": "/api/orders", "auth": "required"},
+        ],
+        "default": {"auth": "public"},
+    }
+)
+
+
 def document() -> dict[str, Any]:
-    return build_openapi(sample_routes(), title="outpost", version="1.2.3")
+    return build_openapi(sample_routes(), title="outpost", version="1.2.3", access=ACCESS)
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -127,7 +143,7 @@ def test_every_documented_route_and_method_appears_and_nothing_else() -> None:
         "/api/products": ["get", "post"],
         "/api/products/{id}": ["delete", "get"],
         "/api/orders/{order_id}": ["delete", "get"],
-    }  # HEAD (added by Starlette) and /metrics (include_in_schema=False) are left out
+    }  # HEAD (added by Starlette) and /internal (include_in_schema=False) are left out
 
 
 def test_a_route_without_an_operation_fails_the_build_naming_it() -> None:
@@ -230,19 +246,70 @@ def test_the_error_body_is_a_component_and_errors_use_it() -> None:
     }
 
 
-def test_authenticated_operations_declare_bearer_security_and_a_401() -> None:
-    doc = document()
-    create = doc["paths"]["/api/products"]["post"]
+def test_the_route_table_gives_each_operation_its_security_401_and_403() -> None:
+    paths = document()["paths"]
+    create, one_order = paths["/api/products"]["post"], paths["/api/orders/{order_id}"]["get"]
+
     assert create["security"] == [{"bearerAuth": []}]
-    assert "401" in create["responses"]
-    # It takes a body, so it can fail validation or be too large.
-    assert {"413", "422"} <= set(create["responses"])
-    assert "security" not in doc["paths"]["/healthz"]["get"]
-    assert doc["components"]["securitySchemes"]["bearerAuth"] == {
+    assert {"401", "403"} <= set(create["responses"])
+    assert one_order["security"] == [{"bearerAuth": []}]
+    assert "401" in one_order["responses"]
+    assert "403" not in one_order["responses"]  # no role needed
+    assert create["responses"]["401"]["headers"]["WWW-Authenticate"]["required"] is True
+    for public in (paths["/healthz"]["get"], paths["/api/products"]["get"]):
+        assert "security" not in public
+        assert not {"401", "403"} & set(public["responses"])
+    assert document()["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
     }
+
+
+def test_an_optional_token_is_declared_as_anonymous_or_bearer() -> None:
+    access = parse_route_table({"routes": [{"prefix": "/", "auth": "optional"}]})
+    doc = build_openapi([Route("/healthz", healthz)], "t", "1", access=access)
+
+    assert doc["paths"]["/healthz"]["get"]["security"] == [{}, {"bearerAuth": []}]
+    assert "401" in doc["paths"]["/healthz"]["get"]["responses"]
+
+
+def test_without_a_route_table_nothing_is_secured() -> None:
+    doc = build_openapi(sample_routes(), "t", "1")
+
+    assert "securitySchemes" not in doc["components"]
+    assert all("security" not in op for item in doc["paths"].values() for op in item.values())
+
+
+def test_a_body_implies_every_refusal_of_a_body() -> None:
+    create = document()["paths"]["/api/products"]["post"]
+
+    assert {"400", "413", "415", "422"} <= set(create["responses"])
+
+
+def limited(method: str, path: str) -> Responses:
+    return {} if path == "/healthz" else {429: Answer(headers={"Retry-After": Header("wait")})}
+
+
+def fenced(method: str, path: str) -> Responses:
+    return {451: ErrorBody, 404: None}
+
+
+def test_what_surrounds_the_endpoints_adds_its_answers_and_the_endpoint_has_the_last_word() -> None:
+    doc = build_openapi(sample_routes(), "t", "1", implied=[limited, fenced])
+    paths = doc["paths"]
+
+    assert "429" not in paths["/healthz"]["get"]["responses"]
+    assert "451" in paths["/healthz"]["get"]["responses"]
+    listing = paths["/api/products"]["get"]["responses"]
+    assert listing["429"]["headers"]["Retry-After"] == {
+        "description": "wait",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    # An implied 404 without a body, unless the endpoint declares its own.
+    assert "content" not in paths["/healthz"]["get"]["responses"]["404"]
+    assert paths["/api/products/{id}"]["delete"]["responses"]["404"]["content"]
 
 
 def test_operation_metadata_is_carried_over() -> None:
@@ -284,10 +351,59 @@ def test_operations_must_declare_sensible_responses(responses: dict[Any, Any]) -
         operation(summary="x", responses=responses)
 
 
+class Key(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    key: str = Field(alias="Idempotency-Key", min_length=1, max_length=8, description="Once.")
+
+
+class ProductPath(BaseModel):
+    id: int = Field(ge=1, le=2**31 - 1)
+
+
+class KeySet(BaseModel):
+    keys: list[dict[str, Any]]
+
+
+@operation(
+    summary="Place",
+    request_body=ProductIn,
+    request_media_types=("application/x-www-form-urlencoded", "application/json"),
+    headers=Key,
+    path=ProductPath,
+    responses={
+        200: Answer(KeySet, media_type="application/jwk-set+json"),
+        201: Answer(ProductOut, headers={"Location": Header("Where it is.")}),
+    },
+)
+async def place(request: Request) -> Response:
+    return Response()
+
+
+def test_headers_path_bounds_media_types_and_response_headers_are_declared() -> None:
+    doc = build_openapi([Route("/place/{id:int}", place, methods=["POST"])], "t", "1")
+    op = doc["paths"]["/place/{id}"]["post"]
+    parameters = {p["name"]: p for p in op["parameters"]}
+
+    assert parameters["id"]["schema"]["minimum"] == 1
+    assert parameters["id"]["schema"]["maximum"] == 2**31 - 1
+    assert parameters["Idempotency-Key"]["in"] == "header"
+    assert parameters["Idempotency-Key"]["required"] is True
+    assert parameters["Idempotency-Key"]["schema"]["maxLength"] == 8
+    assert parameters["Idempotency-Key"]["description"] == "Once."
+    assert list(op["requestBody"]["content"]) == [
+        "application/x-www-form-urlencoded",
+        "application/json",
+    ]
+    assert list(op["responses"]["200"]["content"]) == ["application/jwk-set+json"]
+    assert op["responses"]["201"]["headers"]["Location"]["required"] is True
+    validate(doc)
+
+
 @pytest.mark.anyio
 async def test_the_openapi_route_serves_the_document_and_stays_out_of_it() -> None:
     routes = sample_routes()
-    routes.append(openapi_route(routes, title="outpost", version="1.2.3"))
+    routes.append(openapi_route(document()))
     app = origin_like_app(routes)
     async with client_for(app) as client:
         response = await client.get("/openapi.json")
@@ -296,3 +412,35 @@ async def test_the_openapi_route_serves_the_document_and_stays_out_of_it() -> No
     assert response.headers["content-type"] == "application/json"
     assert response.json() == document()
     assert "/openapi.json" not in response.json()["paths"]
+    assert "/openapi.json" not in build_openapi(routes, "outpost", "1.2.3")["paths"]
+
+
+class Patch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, json_schema_extra=not_null)
+    note: str | None = None
+
+
+def test_an_optional_input_field_can_be_offered_without_null() -> None:
+    properties = Patch.model_json_schema()["properties"]
+
+    assert properties["name"] == {"minLength": 1, "title": "Name", "type": "string"}
+    assert {"type": "null"} in properties["note"]["anyOf"]  # the plain spelling: nullable
+
+
+def _keywords(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {key for value in node.values() for key in _keywords(value)}
+    if isinstance(node, list):
+        return {key for item in node for key in _keywords(item)}
+    return set()
+
+
+def test_the_apps_bounds_are_json_schema_keywords_not_pydantics_own() -> None:
+    """Pydantic writes a constraint placed after a validator as its own ``ge``/``le``: JSON Schema
+    ignores those, so the document would stop stating the bounds the server enforces."""
+    from origin.app import create_app
+
+    keywords = _keywords(create_app().state.openapi)
+
+    assert {"minimum", "maximum"} <= keywords
+    assert not keywords & {"ge", "le", "gt", "lt", "multiple_of"}

@@ -1,5 +1,12 @@
-"""The route table: which routes are public, take an optional token or need one, and with
-which roles. Data (``edge/routes.json``), matched by path prefix and method, first match wins."""
+"""The route table: who may call what, the one set of rules the edge and the origin enforce.
+
+Data (``shared/policies/routes.json``), matched by path prefix and method, first match wins. A
+rule's ``auth`` is ``public`` (no token looked at; the edge does not forward ``Authorization``),
+``optional`` (a token, if sent, must be valid) or ``required``, with ``roles`` that are all
+needed. What no rule names gets the table's ``default`` and is not a route the table knows
+(:attr:`RouteRule.known` is False): the edge forwards it without judging it, so the origin answers
+404 or 405 before anything else could be learnt from it.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,8 @@ class RouteRule:
     methods: frozenset[str] | None
     auth: Auth
     roles: frozenset[str] = frozenset()
+    known: bool = True
+    """False for the table's default: a path and method no rule names."""
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods is not None and method not in self.methods:
@@ -50,13 +59,15 @@ def parse_route_table(document: Mapping[str, Any]) -> RouteTable:
     if not isinstance(document, Mapping) or not isinstance(document.get("routes"), list):
         raise RouteTableInvalid('a route table is an object with a "routes" list')
     rules = tuple(_rule(item, f"routes[{i}]") for i, item in enumerate(document["routes"]))
-    default = document.get("default", {"auth": Auth.OPTIONAL.value})
+    default = document.get("default", {"auth": Auth.PUBLIC.value})
     if not isinstance(default, Mapping):
         raise RouteTableInvalid("default must be an object")
-    return RouteTable(rules, _rule({**default, "prefix": "/"}, "default"))
+    if set(default) - {"auth", "roles"}:
+        raise RouteTableInvalid("default takes only auth and roles")
+    return RouteTable(rules, _rule({**default, "prefix": "/"}, "default", known=False))
 
 
-def _rule(item: Any, where: str) -> RouteRule:
+def _rule(item: Any, where: str, *, known: bool = True) -> RouteRule:
     if not isinstance(item, Mapping):
         raise RouteTableInvalid(f"{where}: a route is an object")
     unknown = set(item) - {"prefix", "methods", "auth", "roles"}
@@ -80,6 +91,7 @@ def _rule(item: Any, where: str) -> RouteRule:
         methods=None if methods is None else frozenset(m.upper() for m in methods),
         auth=auth,
         roles=frozenset(roles),
+        known=known,
     )
 
 
