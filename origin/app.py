@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,19 +25,20 @@ from origin.middleware import (
     RequestContextMiddleware,
     RequestHeadMiddleware,
 )
+from origin.middleware.request_context import Observer
 from origin.observability.logging import configure_logging
-from origin.observability.metrics import (
-    HttpMetrics,
-    Registry,
-    cache_requests_counter,
-    metrics_route,
-)
+from origin.observability.metrics import HttpMetrics, Registry, mark_worker_started, metrics_route
 from origin.observability.openapi import build_openapi, openapi_route
+from origin.observability.origin_metrics import OriginMetrics
+from origin.observability.tracing import process_tracing
 from origin.rate_limit import RateLimitMiddleware
 from origin.route_checks import checked_routes
 from origin.server_errors import answer_protocol_errors_as_json
 from origin.services import Authenticator, Services
 from origin.settings import Settings
+
+if TYPE_CHECKING:
+    from origin.observability.otel import Tracing
 
 TITLE = "outpost origin"
 VERSION = "0.1.0"
@@ -57,14 +58,21 @@ def create_app(
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     registry = Registry()
+    metrics = OriginMetrics(registry)
+    tracing = process_tracing(registry)
     identity = identity or Identity(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
+        if tracing is not None:
+            tracing.instrument_engine(engine)
         try:
             await ensure_migrated(engine)
             store = open_store(settings.redis_url, prefix=settings.redis_prefix)
+            metrics.watch_store(store, "memory" if settings.redis_url is None else "redis")
+            metrics.watch_pool(engine)
+            mark_worker_started(registry)
             sessions = session_factory(engine)
             try:
                 await identity.start(store=store, sessions=sessions)
@@ -74,7 +82,7 @@ def create_app(
                     sessions=sessions,
                     store=store,
                     authenticator=authenticator or identity.authenticate,
-                    cache_requests=cache_requests_counter(registry),
+                    metrics=metrics,
                 )
                 yield
             finally:
@@ -104,7 +112,7 @@ def create_app(
     exception_handlers = {**EXCEPTION_HANDLERS, **domain.EXCEPTION_HANDLERS}
     app = Starlette(
         routes=checked_routes([*api_routes, openapi_route(document)], checks),
-        middleware=_middleware(settings, HttpMetrics(registry)),
+        middleware=_middleware(settings, [HttpMetrics(registry).observe, metrics.observe], tracing),
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
@@ -117,9 +125,12 @@ def create_app(
     return app
 
 
-def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middleware]:
+def _middleware(
+    settings: Settings, observers: list[Observer], tracing: Tracing | None
+) -> list[Middleware]:
     """Outermost first. The order of the answers a request can get is deliberate:
 
+    0. with tracing on, the trace's server span (:mod:`origin.observability.otel`), around all;
     1. request context: ids, logs, metrics, and the last-resort 500;
     2. request head: a repeated singleton header (400; two ``Authorization`` headers 401 as at
        the edge), too many or too large headers (431);
@@ -137,8 +148,13 @@ def _middleware(settings: Settings, http_metrics: HttpMetrics) -> list[Middlewar
 
     The edge runs the same order where it can know it (``edge/pipeline.py``).
     """
-    stack = [
-        Middleware(RequestContextMiddleware, observers=[http_metrics.observe]),
+    stack = [] if tracing is None else tracing.middleware()
+    stack += [
+        Middleware(
+            RequestContextMiddleware,
+            observers=observers,
+            current_trace=None if tracing is None else tracing.current_traceparent,
+        ),
         Middleware(RequestHeadMiddleware),
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
     ]

@@ -142,7 +142,7 @@ async def cached_json(
             outcome = "miss"
         else:
             outcome = "bypass"
-    found.cache_requests.inc((outcome,))
+    found.metrics.cache_requests.inc((outcome,))
     return cacheable_response(request, rendered, policy, outcome)
 
 

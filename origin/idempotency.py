@@ -43,7 +43,9 @@ async def idempotent(
     record_key = f"idempotency:{owner}:{key}"
     recorded = await store.get(record_key)
     if recorded is not None:
-        return _replay(recorded, key, fingerprint)
+        replayed = _replay(recorded, key, fingerprint)
+        services(request).metrics.idempotent_replays.inc(("store",))
+        return replayed
 
     lock_key = f"{record_key}:lock"
     try:

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 
 from origin.kv import Store
-from origin.observability.metrics import Counter
+from origin.observability.origin_metrics import OriginMetrics
 from origin.settings import Settings
 from shared.principal import Principal
 
@@ -28,7 +28,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     store: Store
     authenticator: Authenticator
-    cache_requests: Counter
+    metrics: OriginMetrics
 
 
 def services(request: Request) -> Services:

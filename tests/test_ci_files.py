@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,39 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 def instruction_values(name: str) -> list[str]:
     return [rest for instruction, rest in dockerfile_instructions() if instruction == name]
+
+
+# --- upkeep: dependency updates, commit hooks, the worker's configuration ------------------------
+
+
+def test_dependabot_watches_every_ecosystem_the_repository_pins() -> None:
+    path = ROOT / ".github" / "dependabot.yml"
+    result = run_tool("check-jsonschema", "--builtin-schema", "vendor.dependabot", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    watched = {update["package-ecosystem"] for update in load_yaml(path)["updates"]}
+    assert {"pip", "npm", "docker", "github-actions"} <= watched
+
+
+def test_pre_commit_runs_ruff_and_mypy_from_the_projects_venv() -> None:
+    result = run_tool("pre-commit", "validate-config", ".pre-commit-config.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (repository,) = load_yaml(ROOT / ".pre-commit-config.yaml")["repos"]
+    assert repository["repo"] == "local"  # the lock's versions, not pre-commit's own copies
+    entries = {hook["id"]: hook["entry"] for hook in repository["hooks"]}
+    assert all(hook["language"] == "system" for hook in repository["hooks"])
+    assert entries["ruff-check"].startswith(".venv/bin/ruff check")
+    assert entries["ruff-format"].startswith(".venv/bin/ruff format")
+    assert entries["mypy"] == ".venv/bin/mypy"
+
+
+def test_wrangler_toml_is_valid_for_wrangler_and_traces_the_worker() -> None:
+    schema = ROOT / "node_modules" / "wrangler" / "config-schema.json"
+    if not schema.exists():
+        pytest.skip("wrangler is not installed: npm ci")
+    result = run_tool("check-jsonschema", "--schemafile", str(schema), "wrangler.toml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    observability = tomllib.loads((ROOT / "wrangler.toml").read_text())["observability"]
+    assert observability["traces"]["enabled"] is True
 
 
 # --- workflows ---------------------------------------------------------------------------------

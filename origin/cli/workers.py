@@ -22,7 +22,17 @@ def serve_workers(config: Any, workers: int) -> int:
     A worker that dies on its own stops the others too (the exit code says so), so an
     orchestrator restarts the whole unit rather than running it short of workers unnoticed.
     """
+    from origin.observability.worker_metrics import shared_metrics_directory
+
+    # The workers write their metrics to one directory, so any of them can answer /metrics.
+    with shared_metrics_directory() as metrics_directory:
+        return _supervise(config, workers, metrics_directory)
+
+
+def _supervise(config: Any, workers: int, metrics_directory: str) -> int:
     from hypercorn.asyncio.run import asyncio_worker
+
+    from origin.observability.worker_metrics import worker_exited
 
     context = multiprocessing.get_context("spawn")
     sockets = config.create_sockets()
@@ -61,6 +71,7 @@ def serve_workers(config: Any, workers: int) -> int:
         if process.is_alive():
             process.terminate()
             process.join()
+        worker_exited(metrics_directory, process.pid)
     for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
         sock.close()
     return 0 if all(process.exitcode == 0 for process in processes) else 1

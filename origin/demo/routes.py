@@ -222,6 +222,7 @@ async def place_order(request: Request) -> Response:
             headers.update(write.headers)
         else:
             headers["Idempotent-Replayed"] = "true"
+            services(request).metrics.idempotent_replays.inc(("database",))
         return JSONResponse(order.model_dump(mode="json"), status_code=201, headers=headers)
 
     return await idempotent(

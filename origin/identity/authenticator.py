@@ -37,6 +37,7 @@ from origin.identity.replay import NonceGuard
 from origin.identity.revocation import RevocationList
 from origin.identity.verification import TokenVerifier
 from origin.principals import Vouched, vouch
+from origin.services import services
 from shared.assertion import ASSERTION_HEADER, Assertion, AssertionInvalid, verify_assertion
 from shared.jwt import (
     SAFE_DESCRIPTIONS,
@@ -157,13 +158,11 @@ class Authenticator:
                 max_skew_seconds=ASSERTION_MAX_SKEW_SECONDS,
             )
         except AssertionInvalid as error:
-            logger.warning("edge assertion refused", extra={"reason": error.reason.value})
-            raise invalid_assertion() from None
+            raise _refused_assertion(request, error.reason.value) from None
         if not await self._nonces.first_use(
             assertion.nonce, expires_at=assertion.nonce_expires_at, now=now
         ):
-            logger.warning("edge assertion refused", extra={"reason": "replayed"})
-            raise invalid_assertion()
+            raise _refused_assertion(request, "replayed")
         return assertion
 
     async def _token_principal(
@@ -172,8 +171,7 @@ class Authenticator:
         try:
             verified = await self._tokens.verify(token, now=now)
         except TokenInvalid as error:
-            logger.info("bearer token refused", extra={"reason": error.reason.value})
-            raise invalid_token() from None
+            raise _refused_token(request, error.reason.value) from None
         except JwksUnavailable:
             raise ApiError(
                 503,
@@ -190,6 +188,19 @@ class Authenticator:
 
     async def _refuse_revoked(self, request: Request, session_id: str) -> None:
         if await self._revocations.is_revoked(session_id):
-            logger.info("bearer token refused", extra={"reason": "session_revoked"})
-            raise invalid_token()
+            raise _refused_token(request, "session_revoked")
         request.scope[SESSION_ID_SCOPE_KEY] = session_id
+
+
+def _refused_assertion(request: Request, reason: str) -> ApiError:
+    """Log and count a refused edge assertion (``reason``: one of a fixed set)."""
+    logger.warning("edge assertion refused", extra={"reason": reason})
+    services(request).metrics.assertion_refusals.inc((reason,))
+    return invalid_assertion()
+
+
+def _refused_token(request: Request, reason: str) -> ApiError:
+    """Log and count a refused bearer token (``reason``: one of a fixed set)."""
+    logger.info("bearer token refused", extra={"reason": reason})
+    services(request).metrics.token_refusals.inc((reason,))
+    return invalid_token()

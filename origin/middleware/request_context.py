@@ -26,7 +26,7 @@ from origin.middleware.access_log import log_access
 from origin.middleware.route_template import UNMATCHED, route_template
 from origin.middleware.server_timing import SERVER_TIMING_KEY
 from origin.observability.logging import bind_request_id, unbind_request_id
-from shared.trace_context import identify_request
+from shared.trace_context import TraceParent, identify_request
 
 logger = logging.getLogger("outpost.origin")
 
@@ -49,13 +49,21 @@ class CompletedRequest(NamedTuple):
 
 
 Observer = Callable[[CompletedRequest], None]
+CurrentTrace = Callable[[], TraceParent | None]
+"""The span a tracer already opened for the request (OpenTelemetry's server span), if any."""
 
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, *, access_log: bool = True, observers: Sequence[Observer] = ()
+        self,
+        app: ASGIApp,
+        *,
+        access_log: bool = True,
+        observers: Sequence[Observer] = (),
+        current_trace: CurrentTrace | None = None,
     ) -> None:
         self.app = app
+        self.current_trace = current_trace
         self.observers: tuple[Observer, ...] = (
             (log_access, *observers) if access_log else tuple(observers)
         )
@@ -76,6 +84,13 @@ class RequestContextMiddleware:
             elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
                 body_unread = True
         request_id, trace = identify_request(request_id_header, traceparent_header, token_hex)
+        traced = self.current_trace() if self.current_trace is not None else None
+        if traced is not None:
+            # A tracer chose this request's span: name that one, so the headers, the logs and
+            # the exported trace agree (the request id follows when it is the trace id).
+            if request_id == trace.trace_id:
+                request_id = traced.trace_id
+            trace = traced
         traceparent = trace.header()
         state = scope.get("state")
         if state is None:

@@ -1,9 +1,17 @@
-"""A small, dependency-free Prometheus registry: counters, gauges, histograms, text format 0.0.4.
+"""Prometheus metrics on ``prometheus_client``: one registry per app, or multiprocess mode.
 
-Each process has its own registry. Run Hypercorn with several workers and each worker counts only
-the requests it served: Prometheus scraping ``/metrics`` sees whichever worker answered. Scrape
-each worker separately (one port each) or run one worker per container; this module deliberately
-does no cross-process aggregation.
+One worker: each app has its own :class:`Registry` (a ``prometheus_client.CollectorRegistry``
+plus the standard process, platform and GC collectors), and ``/metrics`` renders it.
+
+Several workers (``outpost origin --workers N``): the worker supervisor
+(:mod:`origin.cli.workers`) gives them a fresh ``PROMETHEUS_MULTIPROC_DIR``, so every value is
+written to a file there, and whichever worker answers ``/metrics`` renders all of them together
+(``prometheus_client.multiprocess``): one scrape sees the requests of every worker. Process
+metrics then carry a ``pid`` label, one set per live worker.
+
+The calling style (``counter.inc(("hit",))``: label values as a tuple, metrics created on first
+use and returned again on the next ask) is the project's; the storage, aggregation and text
+format are the library's.
 
 Series are labelled by route *template* (``/api/products/{id}``), never by raw path, so the number
 of series stays bounded whatever clients request.
@@ -11,13 +19,24 @@ of series stays bounded whatever clients request.
 
 from __future__ import annotations
 
-import math
+import os
 import re
 import threading
-from bisect import bisect_left
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
+import prometheus_client
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,205 +46,143 @@ from origin.observability.openapi import Answer, ErrorBody, operation
 if TYPE_CHECKING:
     from origin.middleware.request_context import CompletedRequest
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # Finer than Prometheus' defaults at the low end: origin requests take well under 5 ms.
 DEFAULT_BUCKETS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
+# One gauge every worker sets at start; in multiprocess mode its series name the live workers.
+WORKER_GAUGE = "outpost_worker_up"
 
-_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+# ``*_created`` series double every counter's output for a timestamp nobody here reads.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+
+# Classic names only: the library also takes UTF-8 ones, which PromQL must then quote.
+_CLASSIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 LabelValues = tuple[str, ...]
+GaugeMode = Literal["livesum", "liveall", "livemin", "livemax", "max", "min", "sum", "all"]
 
 
 class MetricError(ValueError):
     """A metric was defined or used inconsistently (a programming error, not a client's)."""
 
 
-def format_value(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def escape_label_value(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def format_labels(names: Sequence[str], values: Sequence[str]) -> str:
-    if not names:
-        return ""
-    pairs = ",".join(
-        f'{name}="{escape_label_value(value)}"' for name, value in zip(names, values, strict=True)
-    )
-    return "{" + pairs + "}"
+def multiprocess_dir() -> str | None:
+    """The directory every worker writes its values to, when the origin runs several."""
+    return os.environ.get(MULTIPROCESS_DIR_VARIABLE) or None
 
 
 class _Metric:
-    kind = ""
+    """One ``prometheus_client`` metric, called with label values as a tuple."""
 
-    def __init__(self, name: str, help_text: str, label_names: Sequence[str]) -> None:
-        if _METRIC_NAME.fullmatch(name) is None:
-            raise MetricError(f"invalid metric name {name!r}")
-        for label in label_names:
-            if _LABEL_NAME.fullmatch(label) is None or label.startswith("__"):
-                raise MetricError(f"invalid label name {label!r} for {name}")
-        if len(set(label_names)) != len(label_names):
-            raise MetricError(f"duplicate label names for {name}: {label_names}")
-        self.name = name
-        self.help = help_text
+    def __init__(
+        self, metric: Any, label_names: Sequence[str], collectors: CollectorRegistry
+    ) -> None:
+        self._metric = metric
         self.label_names = tuple(label_names)
-        self._lock = threading.Lock()  # sync endpoints run in a thread pool
+        self._collectors = collectors
 
-    def _check(self, labels: LabelValues) -> None:
+    def _sample(self, suffix: str, labels: LabelValues) -> float:
+        """This process's value of one sample (what tests and health checks read)."""
+        found = self._collectors.get_sample_value(
+            self._metric._name + suffix, dict(zip(self.label_names, labels, strict=True))
+        )
+        return found if found is not None else 0.0
+
+    def _child(self, labels: LabelValues) -> Any:
         if len(labels) != len(self.label_names):
             raise MetricError(
-                f"{self.name} takes labels {self.label_names}, got {len(labels)} values"
+                f"{self._metric._name} takes labels {self.label_names}, got {len(labels)} values"
             )
-
-    def header(self) -> list[str]:
-        return [f"# HELP {self.name} {escape_help(self.help)}", f"# TYPE {self.name} {self.kind}"]
-
-    def samples(self) -> list[str]:
-        raise NotImplementedError
+        return self._metric.labels(*labels) if labels else self._metric
 
 
-class _ValueMetric(_Metric):
-    """One number per label set (counters and gauges)."""
-
-    def __init__(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> None:
-        super().__init__(name, help_text, label_names)
-        self._values: dict[LabelValues, float] = {}
-
-    def value(self, labels: LabelValues = ()) -> float:
-        return self._values.get(labels, 0.0)
-
-    def samples(self) -> list[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        return [
-            f"{self.name}{format_labels(self.label_names, labels)} {format_value(value)}"
-            for labels, value in items
-        ]
-
-
-class Counter(_ValueMetric):
+class Counter(_Metric):
     """A value that only goes up (requests served, cache hits)."""
-
-    kind = "counter"
 
     def inc(self, labels: LabelValues = (), amount: float = 1.0) -> None:
         if amount < 0:
-            raise MetricError(f"{self.name}: a counter cannot go down ({amount})")
-        with self._lock:
-            current = self._values.get(labels)
-            if current is None:
-                self._check(labels)
-                current = 0.0
-            self._values[labels] = current + amount
+            raise MetricError(f"{self._metric._name}: a counter cannot go down ({amount})")
+        self._child(labels).inc(amount)
+
+    def value(self, labels: LabelValues = ()) -> float:
+        return self._sample("_total", labels)
 
 
-class Gauge(_ValueMetric):
-    """A value that goes up and down, set to what it is now (a queue's depth, an age)."""
-
-    kind = "gauge"
+class Gauge(_Metric):
+    """A value that goes up and down (connections in use, a queue's depth)."""
 
     def set(self, value: float, labels: LabelValues = ()) -> None:
-        with self._lock:
-            if labels not in self._values:
-                self._check(labels)
-            self._values[labels] = value
+        self._child(labels).set(value)
 
+    def inc(self, labels: LabelValues = (), amount: float = 1.0) -> None:
+        self._child(labels).inc(amount)
 
-class _HistogramSeries:
-    __slots__ = ("counts", "sum")
+    def dec(self, labels: LabelValues = (), amount: float = 1.0) -> None:
+        self._child(labels).dec(amount)
 
-    def __init__(self, buckets: int) -> None:
-        self.counts = [0] * (buckets + 1)  # the last one is +Inf
-        self.sum = 0.0
+    def value(self, labels: LabelValues = ()) -> float:
+        return self._sample("", labels)
 
 
 class Histogram(_Metric):
     """Observations counted into ``le`` buckets (request durations), with their sum and count."""
 
-    kind = "histogram"
+    def observe(self, value: float, labels: LabelValues = ()) -> None:
+        self._child(labels).observe(value)
 
-    def __init__(
+    def count(self, labels: LabelValues = ()) -> int:
+        return int(self._sample("_count", labels))
+
+
+class Registry:
+    """The metrics of one app, rendered together for ``/metrics``.
+
+    ``process_collectors`` adds the standard ``process_*``, ``python_info`` and ``python_gc_*``
+    families (tests that count families leave them out).
+    """
+
+    def __init__(self, *, process_collectors: bool = True) -> None:
+        self.collectors = CollectorRegistry(auto_describe=True)
+        self._metrics: dict[str, tuple[type[_Metric], _Metric, tuple[Any, ...]]] = {}
+        self._lock = threading.Lock()
+        if process_collectors:
+            for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+                self.collectors.register(collector)
+
+    def counter(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> Counter:
+        """The counter ``name``, created on first use; asking again returns the same one."""
+        found = self._get_or_create(
+            Counter, prometheus_client.Counter, name, help_text, label_names, ()
+        )
+        assert isinstance(found, Counter)
+        return found
+
+    def gauge(
         self,
         name: str,
         help_text: str,
         label_names: Sequence[str] = (),
-        buckets: Sequence[float] = DEFAULT_BUCKETS,
-    ) -> None:
-        if "le" in label_names:
-            raise MetricError(f"{name}: 'le' is reserved for histogram buckets")
-        bounds = tuple(float(bound) for bound in buckets if not math.isinf(bound))
-        if not bounds or list(bounds) != sorted(set(bounds)):
-            raise MetricError(f"{name}: buckets must be increasing and not empty, got {buckets}")
-        super().__init__(name, help_text, label_names)
-        self.bounds = bounds
-        self._series: dict[LabelValues, _HistogramSeries] = {}
+        *,
+        multiprocess_mode: GaugeMode = "livesum",
+    ) -> Gauge:
+        """The gauge ``name``, created on first use; asking again returns the same one.
 
-    def observe(self, value: float, labels: LabelValues = ()) -> None:
-        with self._lock:
-            series = self._series.get(labels)
-            if series is None:
-                self._check(labels)
-                series = self._series[labels] = _HistogramSeries(len(self.bounds))
-            # bisect_left: a value equal to a bound belongs to that bucket (le = less or equal).
-            series.counts[bisect_left(self.bounds, value)] += 1
-            series.sum += value
-
-    def count(self, labels: LabelValues = ()) -> int:
-        series = self._series.get(labels)
-        return sum(series.counts) if series is not None else 0
-
-    def samples(self) -> list[str]:
-        with self._lock:
-            snapshot = sorted(
-                (labels, list(series.counts), series.sum) for labels, series in self._series.items()
-            )
-        names = (*self.label_names, "le")
-        lines = []
-        for labels, counts, total in snapshot:
-            cumulative = 0
-            for bound, count in zip((*self.bounds, math.inf), counts, strict=True):
-                cumulative += count
-                bucket_labels = format_labels(names, (*labels, format_value(bound)))
-                lines.append(f"{self.name}_bucket{bucket_labels} {cumulative}")
-            plain = format_labels(self.label_names, labels)
-            lines.append(f"{self.name}_sum{plain} {format_value(total)}")
-            lines.append(f"{self.name}_count{plain} {cumulative}")
-        return lines
-
-
-class Registry:
-    """The metrics of one process, rendered together for ``/metrics``."""
-
-    def __init__(self) -> None:
-        self._metrics: dict[str, _Metric] = {}
-        self._lock = threading.Lock()
-
-    def counter(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> Counter:
-        """The counter ``name``, created on first use; asking again returns the same one."""
-        metric = self._register(Counter(name, help_text, label_names))
-        assert isinstance(metric, Counter)
-        return metric
-
-    def gauge(self, name: str, help_text: str, label_names: Sequence[str] = ()) -> Gauge:
-        """The gauge ``name``, created on first use; asking again returns the same one."""
-        metric = self._register(Gauge(name, help_text, label_names))
-        assert isinstance(metric, Gauge)
-        return metric
+        ``multiprocess_mode`` says how workers' values combine (``livesum``: added up over the
+        live workers, right for connections in use; ``livemax`` for a shared queue's depth).
+        """
+        found = self._get_or_create(
+            Gauge,
+            prometheus_client.Gauge,
+            name,
+            help_text,
+            label_names,
+            (("multiprocess_mode", multiprocess_mode),),
+        )
+        assert isinstance(found, Gauge)
+        return found
 
     def histogram(
         self,
@@ -235,36 +192,104 @@ class Registry:
         buckets: Sequence[float] = DEFAULT_BUCKETS,
     ) -> Histogram:
         """The histogram ``name``, created on first use; asking again returns the same one."""
-        metric = self._register(Histogram(name, help_text, label_names, buckets))
-        assert isinstance(metric, Histogram)
-        return metric
+        found = self._get_or_create(
+            Histogram,
+            prometheus_client.Histogram,
+            name,
+            help_text,
+            label_names,
+            (("buckets", tuple(buckets)),),
+        )
+        assert isinstance(found, Histogram)
+        return found
 
-    def _register(self, metric: _Metric) -> _Metric:
+    def _get_or_create(
+        self,
+        kind: type[_Metric],
+        library_kind: Any,
+        name: str,
+        help_text: str,
+        label_names: Sequence[str],
+        options: tuple[tuple[str, Any], ...],
+    ) -> _Metric:
+        for checked in (name, *label_names):
+            if _CLASSIC_NAME.fullmatch(checked) is None:
+                raise MetricError(f"{name}: {checked!r} is not a classic Prometheus name")
+        if len(set(label_names)) != len(label_names):
+            raise MetricError(f"{name}: duplicate label names {tuple(label_names)}")
+        shape = (tuple(label_names), options)
         with self._lock:
-            existing = self._metrics.get(metric.name)
-            if existing is None:
-                self._metrics[metric.name] = metric
+            existing = self._metrics.get(name)
+            if existing is not None:
+                existing_kind, metric, existing_shape = existing
+                if existing_kind is not kind or existing_shape != shape:
+                    raise MetricError(f"metric {name} is already registered with another shape")
                 return metric
-        same = type(existing) is type(metric) and existing.label_names == metric.label_names
-        if isinstance(metric, Histogram):
-            same = same and isinstance(existing, Histogram) and existing.bounds == metric.bounds
-        if not same:
-            raise MetricError(f"metric {metric.name} is already registered with another shape")
-        return existing
+            try:
+                library_metric = library_kind(
+                    name,
+                    help_text,
+                    labelnames=label_names,
+                    registry=self.collectors,
+                    **dict(options),
+                )
+            except ValueError as error:  # invalid names, reserved labels, unsorted buckets
+                raise MetricError(f"{name}: {error}") from error
+            metric = kind(library_metric, label_names, self.collectors)
+            self._metrics[name] = (kind, metric, shape)
+            return metric
 
     def render(self) -> str:
-        """The text exposition format 0.0.4 (families in name order, ending with a newline)."""
-        with self._lock:
-            metrics = sorted(self._metrics.values(), key=lambda metric: metric.name)
-        lines: list[str] = []
-        for metric in metrics:
-            lines.extend(metric.header())
-            lines.extend(metric.samples())
-        return "\n".join(lines) + "\n" if lines else ""
+        """The text exposition format 0.0.4: this registry's values, or in multiprocess mode
+        every worker's."""
+        directory = multiprocess_dir()
+        collectors = self.collectors if directory is None else _multiprocess_registry(directory)
+        return generate_latest(collectors).decode()
+
+
+def _multiprocess_registry(directory: str) -> CollectorRegistry:
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    registry.register(_WorkerProcessCollector(directory))
+    return registry
+
+
+class _WorkerProcessCollector(Collector):
+    """``process_*`` of every live worker, labelled by ``pid`` (a worker sees only its own)."""
+
+    def __init__(self, directory: str) -> None:
+        self._directory = directory
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client import multiprocess
+
+        files = multiprocess.MultiProcessCollector(None, self._directory)  # type: ignore[no-untyped-call]
+        pids = sorted(_live_worker_pids(files))
+        families: dict[str, Metric] = {}
+        for pid in pids:
+            collector = ProcessCollector(pid=lambda pid=pid: pid, registry=None)  # type: ignore[misc]
+            for family in collector.collect():
+                merged = families.setdefault(
+                    family.name, Metric(family.name, family.documentation, family.type)
+                )
+                for sample in family.samples:
+                    merged.add_sample(sample.name, {**sample.labels, "pid": pid}, sample.value)
+        yield from families.values()
+
+
+def _live_worker_pids(collector: Collector) -> set[str]:
+    return {
+        sample.labels["pid"]
+        for family in collector.collect()
+        if family.name == WORKER_GAUGE
+        for sample in family.samples
+    }
 
 
 REGISTRY = Registry()
-"""The process's default registry: what :data:`metrics_endpoint` serves."""
+"""The process's default registry (commands other than the origin's server use it)."""
 
 _KNOWN_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
@@ -306,6 +331,13 @@ def cache_requests_counter(registry: Registry = REGISTRY) -> Counter:
         "Response cache lookups by result (hit, miss, bypass).",
         ("result",),
     )
+
+
+def mark_worker_started(registry: Registry) -> None:
+    """Say this process serves requests (in multiprocess mode: one series per live worker)."""
+    registry.gauge(
+        WORKER_GAUGE, "1 for each live origin worker process.", multiprocess_mode="liveall"
+    ).set(1)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]

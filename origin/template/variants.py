@@ -30,6 +30,7 @@ DEMO_PATHS: tuple[str, ...] = (
     "tests/loadtest/",
     "origin/cli/bench.py",
     "benchmarks/origin_throughput.py",
+    "benchmarks/origin_tracing.py",
     "benchmarks/edge_overhead.py",
     "docs/loadtest.md",
 )

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route, Router
@@ -16,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from origin.errors import EXCEPTION_HANDLERS
 from origin.middleware import CompletedRequest, RequestContextMiddleware, server_timing, timed
+from shared.trace_context import TraceParent
 from tests.origin.middleware.apps import capture_json_logs, client_for, origin_like_app
 from tests.origin.middleware.hypercorn_server import hypercorn_serving
 
@@ -124,6 +126,26 @@ async def test_an_explicit_request_id_wins_over_the_trace_id() -> None:
 
     assert response.headers["x-request-id"] == "abc"
     assert response.headers["traceparent"].startswith(f"00-{INCOMING_TRACE}-")
+
+
+@pytest.mark.parametrize("client_request_id", [None, "abc"])
+async def test_a_span_a_tracer_opened_is_the_one_headers_and_state_name(
+    client_request_id: str | None,
+) -> None:
+    traced = TraceParent("a" * 32, "b" * 16, "01")
+    app = Starlette(
+        routes=[Route("/context", echo_context)],
+        middleware=[Middleware(RequestContextMiddleware, current_trace=lambda: traced)],
+    )
+    headers = {"traceparent": f"00-{INCOMING_TRACE}-{INCOMING_PARENT}-01"}
+    if client_request_id is not None:
+        headers["X-Request-ID"] = client_request_id
+    async with client_for(app) as client:
+        response = await client.get("/context", headers=headers)
+
+    assert response.headers["traceparent"] == traced.header()
+    assert response.json()["traceparent"] == traced.header()
+    assert response.headers["x-request-id"] == (client_request_id or traced.trace_id)
 
 
 @pytest.mark.parametrize(
