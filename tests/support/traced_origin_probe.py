@@ -22,7 +22,10 @@ async def probe() -> dict[str, object]:
         async with httpx.AsyncClient(transport=transport, base_url="http://origin.test") as client:
             statuses = [(await client.get(path)).status_code for path in PATHS]
             _flush_traces()
-            metrics = (await client.get("/metrics")).text
+            # The route table keeps /metrics to administrators.
+            admin = app.state.identity.mint(subject="operator", roles=["admin"], session_id=None)
+            response = await client.get("/metrics", headers={"Authorization": f"Bearer {admin}"})
+            metrics = response.text
     return {"statuses": statuses, "metrics": metrics}
 
 

@@ -26,6 +26,14 @@ def test_one_scrape_sees_the_requests_of_every_worker(tmp_path: Path) -> None:
         "TMPDIR": str(temporary),  # where the supervisor makes the workers' metrics directory
     }
     subprocess.run([*OUTPOST, "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
+    admin_token = subprocess.run(  # noqa: S603
+        [*OUTPOST, "token", "--sub", "operator", "--role", "admin"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    admin = {"Authorization": f"Bearer {admin_token}"}  # the route table: /metrics is theirs
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running(["origin", "--port", str(port), "--workers", "2"], env) as process:
@@ -34,7 +42,7 @@ def test_one_scrape_sees_the_requests_of_every_worker(tmp_path: Path) -> None:
         for _ in range(REQUESTS - 1):
             # A connection each, so the kernel hands them to both workers.
             assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
-        scrapes = [httpx.get(f"{base}/metrics", timeout=5).text for _ in range(6)]
+        scrapes = [httpx.get(f"{base}/metrics", headers=admin, timeout=5).text for _ in range(6)]
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
 
