@@ -135,6 +135,12 @@ class ChildProcess:
                 raise self.failure(f"did not listen on {host}:{port} within {within_seconds:g} s")
             await asyncio.sleep(0.05)
 
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the process and its children (a fault test's SIGKILL, say)."""
+        assert self._process is not None, "start() first"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signum)
+
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; safe to call twice or before start."""
         process = self._process
