@@ -7,7 +7,9 @@ fixtures in tests/conftest.py.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,26 @@ def private_postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.remove()
+
+
+SMALL_DISK_SIZE = "48m"  # room for the demo database and its WAL; filled by the test itself
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs of its own (needs root, or CAP_SYS_ADMIN): a disk the test may fill up."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+        ["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK_SIZE}", "tmpfs", str(mount_point)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        error = PermissionError(mounted.stderr.strip() or "mount -t tmpfs failed")
+        service_missing("tmpfs", "mount -t tmpfs (needs root)", error)
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=False)  # noqa: S603, S607

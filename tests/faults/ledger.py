@@ -49,6 +49,7 @@ class Attempt:
     order_id: int | None = None
     clean: bool = True  # False: a 5xx that is not our JSON error body, or a mangled answer
     detail: str = ""
+    retry_after: str | None = None
 
     @property
     def acknowledged(self) -> bool:
@@ -142,7 +143,15 @@ class OrderLedger:
                 key, started, response.status_code, None, elapsed, clean=False, detail=str(body)
             )
         clean = response.status_code != 500
-        return Attempt(key, started, response.status_code, error["code"], elapsed, clean=clean)
+        return Attempt(
+            key,
+            started,
+            response.status_code,
+            error["code"],
+            elapsed,
+            clean=clean,
+            retry_after=response.headers.get("retry-after"),
+        )
 
     def unknown(self) -> list[str]:
         """Keys whose client was never told an order exists."""
