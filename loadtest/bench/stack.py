@@ -122,6 +122,7 @@ class LocalStack:
         self.announce = announce
         self.tokens: tuple[str, ...] = ()
         self.admin_token = ""
+        self.processes: list[ChildProcess] = []  # what it started, for a soak's resource samples
         self._exit = AsyncExitStack()
 
     async def __aenter__(self) -> Self:
@@ -204,6 +205,7 @@ class LocalStack:
     async def _started(self, process: ChildProcess) -> ChildProcess:
         self._exit.push_async_callback(process.stop)
         await process.start()
+        self.processes.append(process)
         return process
 
     async def _proxy(self, target_port: int, rtt_ms: float) -> int:

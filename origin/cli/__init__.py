@@ -19,6 +19,7 @@ from origin.cli import (
     new,
     purger,
     serve,
+    soak,  # template:demo
     token,
     update,
 )
@@ -35,6 +36,7 @@ VERB_MODULES = (
     new,
     update,
     bench,  # template:demo
+    soak,  # template:demo
 )
 
 

@@ -1,3 +1,4 @@
+# template:demo-only
 """What clients were told about their orders, compared with what the database kept.
 
 Every order a fault test places goes through :class:`OrderLedger`, which remembers the body sent

@@ -1,3 +1,4 @@
+# template:demo-only
 """The system under fault: a real ``outpost origin`` process behind a real CPython edge process.
 
 Both are child processes (the bench's :class:`~loadtest.bench.processes.ChildProcess`), so a

@@ -1,3 +1,4 @@
+# template:demo-only
 """The disk under a SQLite database fills up while orders come in through the edge.
 
 What a client may see: writes answer 503 ``storage_full`` with ``Retry-After`` (never a 500);

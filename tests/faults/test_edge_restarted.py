@@ -1,3 +1,4 @@
+# template:demo-only
 """The edge is restarted (SIGTERM, a deploy) or crashes (SIGKILL) while orders pass through it.
 
 What a client may see: an order in flight finishes, or fails with a clean error (the edge's JSON,

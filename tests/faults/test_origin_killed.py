@@ -1,3 +1,4 @@
+# template:demo-only
 """The origin is SIGKILLed while orders are in flight through the edge.
 
 What a client may see: the edge's 502/504 JSON for what was in flight or sent while the origin is

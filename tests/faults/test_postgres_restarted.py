@@ -1,3 +1,4 @@
+# template:demo-only
 """PostgreSQL restarts (a failover, a minor-version upgrade) while orders flow through the edge.
 
 What a client may see: during the outage, a quick 503 JSON with ``Retry-After`` (never a hang,

@@ -1,3 +1,4 @@
+# template:demo-only
 """Redis is killed and restarted (empty: no persistence) while orders flow through the edge.
 
 What must hold: the service continues through the outage (orders keep being placed, the rate
