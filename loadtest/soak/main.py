@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from loadtest.bench import preparation
-from loadtest.bench.main import COUNTRY, _cancelled_by_sigterm
+from loadtest.bench.main import COUNTRY, run_command
 from loadtest.bench.plan import MAX_RATE, RUNTIMES, BenchConfig, PlannedRun
 from loadtest.bench.processes import ProcessFailed
 from loadtest.bench.progress import Progress
@@ -69,19 +69,7 @@ def problems(config: SoakConfig) -> list[str]:
 
 
 def run(config: SoakConfig) -> int:
-    found = problems(config)
-    if found:
-        for problem in found:
-            print(f"outpost soak: {problem}", file=sys.stderr)
-        return 2
-    try:
-        return asyncio.run(_cancelled_by_sigterm(soak(config, Progress(sys.stdout))))
-    except KeyboardInterrupt:
-        print("\noutpost soak: interrupted; everything it started is stopped", file=sys.stderr)
-        return 130
-    except asyncio.CancelledError:
-        print("\noutpost soak: terminated; everything it started is stopped", file=sys.stderr)
-        return 143
+    return run_command("soak", problems(config), lambda: soak(config, Progress(sys.stdout)))
 
 
 async def soak(config: SoakConfig, progress: Progress) -> int:
@@ -138,18 +126,19 @@ async def _capacity(
     if config.rate is not None:
         return []
 
+    taken: list[float] = []
+
     async def run_step(rate: float) -> capacity.Step:
+        taken.append(rate)
         step_dir = out_dir / "capacity" / f"{rate:g}"
-        number = (
-            len(list((out_dir / "capacity").glob("*"))) if (out_dir / "capacity").exists() else 1
-        )
         samples = await _locust(
-            config, rate, config.step_seconds, edge, step_dir, env, progress, number
+            config, rate, config.step_seconds, edge, step_dir, env, progress, len(taken)
         )
         step = capacity.step_of(rate, config.step_seconds, samples)
         verdict = "passed" if step.passes(config.p99_bound_ms) else "failed"
+        p99 = "-" if step.p99_ms is None else f"{step.p99_ms:.1f}"
         progress.note(
-            f"capacity step {rate:g} req/s: p99 {step.p99_ms} ms, {step.errors} errors, "
+            f"capacity step {rate:g} req/s: p99 {p99} ms, {step.errors} errors, "
             f"{step.achieved_rate:.1f} req/s achieved: {verdict}"
         )
         return step

@@ -22,11 +22,15 @@ def private_postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server only this test uses, so it can be stopped and restarted."""
     try:
         server = PostgresServer(find_binaries())
-        server.initialise()
-        server.start()
     except PostgresUnavailable as error:
         service_missing("private postgres", "initdb/pg_ctl", error)
         raise AssertionError("unreachable: service_missing skips or fails") from error
+    try:
+        server.initialise()
+        server.start()
+    except PostgresUnavailable as error:
+        server.remove()
+        service_missing("private postgres", "initdb/pg_ctl", error)
     try:
         yield server
     finally:

@@ -9,10 +9,8 @@ the test chooses; the edge runs in local mode so ``CF-IPCountry`` places a reque
 
 from __future__ import annotations
 
-import json
 import secrets
 import signal
-import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +18,15 @@ from types import TracebackType
 from typing import Self
 
 from loadtest.bench import preparation
-from loadtest.bench.processes import ChildProcess, free_port, output_of
+from loadtest.bench.processes import ChildProcess, free_port
 from loadtest.bench.stack import (
     ADMIN_SUBJECT,
     HOST,
+    edge_command,
     edge_environment,
     origin_environment,
     outpost_command,
+    provisioned_tokens,
 )
 from tests.faults.ledger import COUNTRY
 
@@ -101,25 +101,11 @@ class FaultStack:
 
     async def _provision(self) -> None:
         self.subjects = tuple(f"fault-user-{n}" for n in range(1, self.options.users + 1))
-        printed = await output_of(
-            "provisioning (outpost db upgrade/seed, keys generate, token)",
-            [
-                sys.executable,
-                "-m",
-                "loadtest.bench.provision",
-                *self.subjects,
-                f"{ADMIN_SUBJECT}:admin",
-            ],
-            self.origin_env(),
+        tokens = await provisioned_tokens(
+            self.origin_env(), [*self.subjects, f"{ADMIN_SUBJECT}:admin"]
         )
-        tokens = json.loads(printed.splitlines()[-1])["tokens"]
         self.tokens = tuple(tokens[subject] for subject in self.subjects)
         self.admin_token = tokens[ADMIN_SUBJECT]
-
-    async def mint_token(self, subject: str) -> str:
-        return await output_of(
-            "outpost token", outpost_command("token", "--sub", subject), self.origin_env()
-        )
 
     async def start_origin(self) -> None:
         """Start the origin on its port (again, after a kill) and wait until it answers."""
@@ -147,17 +133,7 @@ class FaultStack:
         env["ORIGIN_TIMEOUT_SECONDS"] = str(EDGE_ORIGIN_TIMEOUT_SECONDS)
         edge = ChildProcess(
             "edge",
-            outpost_command(
-                "edge",
-                "--runtime",
-                "cpython",
-                "--host",
-                HOST,
-                "--port",
-                str(self.edge_port),
-                "--origin",
-                self.origin_url,
-            ),
+            edge_command("cpython", self.edge_port, self.origin_url),
             env,
             self.log_dir / f"edge-{self._generation}.log",
         )
