@@ -7,10 +7,11 @@ master writes them (``worker_report``), so the file is complete wherever the wor
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from loadtest.report.samples import Sample, SampleWriter
+from loadtest.report.samples import Sample, SampleRow, SampleWriter
 
 REPORT_KEY = "outpost_exact_latencies"
 
@@ -22,15 +23,16 @@ def status_of(response: Any) -> int:
 
 def sample_row(
     name: str, response_time: float, response: Any, exception: BaseException | None
-) -> tuple[str, str, str, str]:
-    return Sample(name, float(response_time), exception is None, status_of(response)).as_row()
+) -> SampleRow:
+    ok = exception is None
+    return Sample(name, float(response_time), ok, status_of(response), time.time()).as_row()
 
 
 class WorkerBuffer:
     """A worker's samples since its last report to the master."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
+        self.rows: list[SampleRow] = []
 
     def on_request(
         self,

@@ -8,10 +8,11 @@ to the log only.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -97,6 +98,47 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+# SQLSTATE classes of a server going away or not there yet: 08 connection exception, 57 operator
+# intervention (57P01 admin_shutdown during a restart or failover, 57P03 cannot_connect_now while
+# it starts up). PostgreSQL drivers report these as generic DBAPI errors, not OperationalError.
+_UNREACHABLE_SQLSTATE_CLASSES = frozenset({"08", "57"})
+_DISK_FULL_SQLSTATE = "53100"
+STORAGE_FULL_RETRY_AFTER_SECONDS = 30
+
+
+def _storage_full(exc: DBAPIError) -> bool:
+    """SQLite's SQLITE_FULL or PostgreSQL's disk_full: the disk, not the request, is at fault."""
+    driver_error = exc.orig
+    return (
+        getattr(driver_error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or getattr(driver_error, "sqlstate", None) == _DISK_FULL_SQLSTATE
+    )
+
+
+def _database_unreachable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or (
+        isinstance(sqlstate, str) and sqlstate[:2] in _UNREACHABLE_SQLSTATE_CLASSES
+    )
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """A driver error that is not a constraint: storage full and an unreachable or busy database
+    are retryable 503s; any other is a bug in our SQL, a 500."""
+    assert isinstance(exc, DBAPIError)
+    if _storage_full(exc):
+        logger.error("database storage is full; writes are refused", exc_info=exc)
+        return error_response(
+            503,
+            "storage_full",
+            "the server cannot store more data right now; retry later",
+            {"Retry-After": str(STORAGE_FULL_RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, OperationalError) or _database_unreachable(exc):
+        return await handle_database_unavailable(request, exc)
+    return await handle_unexpected(request, exc)
+
+
 async def handle_database_unavailable(request: Request, exc: Exception) -> Response:
     """The database refused or dropped the connection, or a lock wait timed out: retryable."""
     logger.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
@@ -129,7 +171,7 @@ async def handle_store_unavailable(request: Request, exc: Exception) -> Response
 EXCEPTION_HANDLERS = {
     ApiError: handle_api_error,
     StoreUnavailable: handle_store_unavailable,
-    OperationalError: handle_database_unavailable,
+    DBAPIError: handle_database_error,  # OperationalError included; IntegrityError is below
     IntegrityError: handle_conflict,
     ConnectionError: handle_database_unavailable,
     HTTPException: handle_http_exception,

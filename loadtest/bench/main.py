@@ -14,7 +14,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,18 +52,23 @@ class Targets:
 
 
 def run(config: BenchConfig) -> int:
-    found = problems(config)
+    return run_command("bench", problems(config), lambda: bench(config, Progress(sys.stdout)))
+
+
+def run_command(verb: str, found: list[str], course: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Refuse bad options (exit 2), else run ``course`` to its exit code; Ctrl-C (130) and
+    SIGTERM (143) unwind it, so it stops what it started first."""
     if found:
         for problem in found:
-            print(f"outpost bench: {problem}", file=sys.stderr)
+            print(f"outpost {verb}: {problem}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_cancelled_by_sigterm(bench(config, Progress(sys.stdout))))
+        return asyncio.run(_cancelled_by_sigterm(course()))
     except KeyboardInterrupt:
-        print("\noutpost bench: interrupted; everything it started is stopped", file=sys.stderr)
+        print(f"\noutpost {verb}: interrupted; everything it started is stopped", file=sys.stderr)
         return 130
     except asyncio.CancelledError:
-        print("\noutpost bench: terminated; everything it started is stopped", file=sys.stderr)
+        print(f"\noutpost {verb}: terminated; everything it started is stopped", file=sys.stderr)
         return 143
 
 

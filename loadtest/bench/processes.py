@@ -85,6 +85,10 @@ class ChildProcess:
         )
 
     @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
     def returncode(self) -> int | None:
         return None if self._process is None else self._process.returncode
 
@@ -134,6 +138,12 @@ class ChildProcess:
             if asyncio.get_running_loop().time() > deadline:
                 raise self.failure(f"did not listen on {host}:{port} within {within_seconds:g} s")
             await asyncio.sleep(0.05)
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the process and its children (a fault test's SIGKILL, say)."""
+        assert self._process is not None, "start() first"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signum)
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL after a grace period; safe to call twice or before start."""

@@ -122,6 +122,7 @@ class LocalStack:
         self.announce = announce
         self.tokens: tuple[str, ...] = ()
         self.admin_token = ""
+        self.processes: list[ChildProcess] = []  # what it started, for a soak's resource samples
         self._exit = AsyncExitStack()
 
     async def __aenter__(self) -> Self:
@@ -157,16 +158,8 @@ class LocalStack:
         edge = await self._started(
             ChildProcess(
                 "edge",
-                outpost_command(
-                    "edge",
-                    "--runtime",
-                    self.config.edge_runtime,
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(edge_port),
-                    "--origin",
-                    f"http://{HOST}:{edge_to_origin}",
+                edge_command(
+                    self.config.edge_runtime, edge_port, f"http://{HOST}:{edge_to_origin}"
                 ),
                 edge_environment(env, secret),
                 self.log_dir / "edge.log",
@@ -193,12 +186,7 @@ class LocalStack:
     async def _prepare_database_and_keys(self, env: dict[str, str]) -> None:
         """Migrate and seed a fresh database; create keys; mint the scenarios' tokens."""
         users = [f"bench-user-{number}" for number in range(1, BENCH_USERS + 1)]
-        printed = await output_of(
-            "bench provisioning (outpost db upgrade/seed, keys generate, token)",
-            [sys.executable, "-m", "loadtest.bench.provision", *users, f"{ADMIN_SUBJECT}:admin"],
-            env,
-        )
-        tokens = json.loads(printed.splitlines()[-1])["tokens"]
+        tokens = await provisioned_tokens(env, [*users, f"{ADMIN_SUBJECT}:admin"])
         self.tokens = tuple(tokens[user] for user in users)
         self.admin_token = tokens[ADMIN_SUBJECT]
         self.announce(
@@ -208,6 +196,7 @@ class LocalStack:
     async def _started(self, process: ChildProcess) -> ChildProcess:
         self._exit.push_async_callback(process.stop)
         await process.start()
+        self.processes.append(process)
         return process
 
     async def _proxy(self, target_port: int, rtt_ms: float) -> int:
@@ -223,6 +212,24 @@ class LocalStack:
         )
         await proxy.wait_until_listening(HOST, port)
         return port
+
+
+def edge_command(runtime: str, port: int, origin_url: str) -> list[str]:
+    return outpost_command(
+        "edge", "--runtime", runtime, "--host", HOST, "--port", str(port), "--origin", origin_url
+    )
+
+
+async def provisioned_tokens(env: dict[str, str], subjects: list[str]) -> dict[str, str]:
+    """Migrate and seed the database ``env`` names, create keys, and mint a token per subject
+    (``name:role`` for a role): ``{name: token}``. See :mod:`loadtest.bench.provision`."""
+    printed = await output_of(
+        "provisioning (outpost db upgrade/seed, keys generate, token)",
+        [sys.executable, "-m", "loadtest.bench.provision", *subjects],
+        env,
+    )
+    tokens: dict[str, str] = json.loads(printed.splitlines()[-1])["tokens"]
+    return tokens
 
 
 def wanproxy_command(listen_port: int, target_port: int, rtt_ms: float) -> list[str]:

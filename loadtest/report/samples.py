@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-COLUMNS = ("name", "response_time_ms", "ok", "status")
+COLUMNS = ("name", "response_time_ms", "ok", "status", "finished_at")
+LEGACY_COLUMNS = COLUMNS[:4]  # files written before finished_at was recorded
+SampleRow = tuple[str, str, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,15 +24,23 @@ class Sample:
     response_time_ms: float
     ok: bool
     status: int  # 0 when no HTTP response arrived (connection error, timeout)
+    finished_at: float = 0.0  # Unix time the answer (or failure) came: a soak's minute-by-minute
 
-    def as_row(self) -> tuple[str, str, str, str]:
+    def as_row(self) -> SampleRow:
         ok = "1" if self.ok else "0"
-        return (self.name, f"{self.response_time_ms:.3f}", ok, str(self.status))
+        return (
+            self.name,
+            f"{self.response_time_ms:.3f}",
+            ok,
+            str(self.status),
+            f"{self.finished_at:.3f}",
+        )
 
     @classmethod
     def from_row(cls, row: list[str]) -> Sample:
-        name, response_time, ok, status = row
-        return cls(name, float(response_time), ok == "1", int(status))
+        name, response_time, ok, status, *finished = row
+        at = float(finished[0]) if finished else 0.0
+        return cls(name, float(response_time), ok == "1", int(status), at)
 
 
 class SampleWriter:
@@ -41,7 +51,7 @@ class SampleWriter:
         self._writer = csv.writer(stream, lineterminator="\n")
         self._writer.writerow(COLUMNS)
 
-    def write(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    def write(self, rows: Iterable[SampleRow]) -> None:
         self._writer.writerows(rows)
 
     def flush(self) -> None:
@@ -58,7 +68,7 @@ def iter_samples(path: Path) -> Iterator[Sample]:
         header = next(reader, None)
         if header is None:
             return
-        if tuple(header) != COLUMNS:
+        if tuple(header) not in (COLUMNS, LEGACY_COLUMNS):
             raise ValueError(f"{path}: expected columns {', '.join(COLUMNS)}, got {header}")
         for row in reader:
             yield Sample.from_row(row)

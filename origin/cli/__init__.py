@@ -20,6 +20,7 @@ from origin.cli import (
     new,
     purger,
     serve,
+    soak,  # template:demo
     token,
     update,
 )
@@ -36,6 +37,7 @@ VERB_MODULES = (
     new,
     update,
     bench,  # template:demo
+    soak,  # template:demo
 )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -50,3 +53,52 @@ async def test_a_constraint_the_database_enforces_is_a_json_409_that_quotes_noth
     assert second.json()["error"]["code"] == "conflict"
     assert "taken@example.com" not in second.text  # the constraint's text stays in the log
     assert "uq_" not in second.text
+
+
+class DriverError(Exception):
+    """What a PostgreSQL driver raises: the server's SQLSTATE on the exception."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"server said {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def raising_app(error: Exception) -> Starlette:
+    async def fail(request: Request) -> Response:
+        raise error
+
+    return Starlette(routes=[Route("/", fail)], exception_handlers=EXCEPTION_HANDLERS)
+
+
+def sqlite_full() -> DBAPIError:
+    driver = sqlite3.OperationalError("database or disk is full")
+    driver.sqlite_errorcode = sqlite3.SQLITE_FULL
+    return OperationalError("INSERT ...", {}, driver)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        # PostgreSQL going away or coming back: a restart, a failover (generic DBAPI errors).
+        (DBAPIError("SELECT 1", {}, DriverError("57P01")), 503, "database_unavailable"),
+        (DBAPIError("SELECT 1", {}, DriverError("57P03")), 503, "database_unavailable"),
+        (DBAPIError("SELECT 1", {}, DriverError("08003")), 503, "database_unavailable"),
+        # The disk, not the request: SQLite's SQLITE_FULL, PostgreSQL's disk_full.
+        (sqlite_full(), 503, "storage_full"),
+        (DBAPIError("INSERT ...", {}, DriverError("53100")), 503, "storage_full"),
+        # Anything else a driver reports is a bug in our SQL: no details leave.
+        (DBAPIError("SELECT 1", {}, DriverError("42601")), 500, "internal_error"),
+    ],
+)
+async def test_database_errors_are_answered_by_their_cause(
+    error: Exception, status: int, code: str
+) -> None:
+    async with client_for(raising_app(error)) as client:
+        response = await client.get("/")
+
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    if status == 503:
+        assert int(response.headers["retry-after"]) >= 1
+    assert "SELECT" not in response.text
+    assert "INSERT" not in response.text

@@ -1,0 +1,1 @@
+"""``outpost soak``: the realistic mix through the edge for a long time, at a share of capacity."""
