@@ -69,7 +69,8 @@ def test_in_production_the_country_comes_from_request_cf(
     # Miniflare's per-request request.cf stands in for Cloudflare's IP geolocation; the
     # CF-IPCountry header is a forgery the worker never believes in production.
     located = launcher.geolocated("KP")
-    refused = edge.get(f"/c/{unique}", headers={**located, "CF-IPCountry": "DE"})
+    # A named route (shared/policies/routes.json): a path no rule names is forwarded unjudged.
+    refused = edge.get("/openapi.json", headers={**located, "CF-IPCountry": "DE"})
 
     assert refused.status_code == 451
     assert refused.json()["error"]["code"] == "unavailable_for_legal_reasons"
