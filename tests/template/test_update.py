@@ -49,7 +49,7 @@ def test_template_changes_come_in_and_the_apps_changes_stay(template: Path, app:
             "README.md": (template / "README.md").read_text() + "\nMore outpost.\n",
         },
         "template work",
-        delete=("shared/assertion.py",),
+        delete=("shared/assertion.py", "shared/policies/routes.json"),
     )
     result = update_app(app)
     assert (result.new_commit, result.conflicts) == (new_commit, [])
@@ -58,13 +58,14 @@ def test_template_changes_come_in_and_the_apps_changes_stay(template: Path, app:
     assert settings.endswith("MY_SHOP_TIMEOUT = 5\n")  # the template's, renamed
     assert (app / "docs/new.md").read_text() == "my-shop docs\n"
     assert (app / "README.md").read_text().endswith("\nMore my-shop.\n")
-    assert not (app / "shared").exists()  # deleted file, and its emptied directory
+    assert not (app / "shared").exists()  # deleted files, and their emptied directories
     assert (app / "origin/shop.py").read_text() == "# the app's own code\n"
     assert sorted(result.changed) == [
         "README.md",
         "docs/new.md",
         "origin/settings.py",
         "shared/assertion.py",
+        "shared/policies/routes.json",
     ]
 
 
