@@ -68,6 +68,7 @@ class Lab:
     _received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def script(self, path: str, *responses: LabResponse) -> str:
         """Serve ``responses`` in order for ``path`` (the last repeats); returns the URL path."""
@@ -105,6 +106,14 @@ class Lab:
                 "body": request.body.decode("utf-8", "replace"),
             }
         )
+
+    def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Register the connection at once, then serve it: a connection accepted just as the lab
+        stops is still closed by it (a task cancelled before it ran would leak its socket)."""
+        self._writers.add(writer)
+        task = asyncio.get_running_loop().create_task(self._connection(reader, writer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = h11.Connection(h11.SERVER)
@@ -194,7 +203,7 @@ def running_lab() -> Any:
     lab.base_url = f"http://127.0.0.1:{port}"
 
     async def serve(stop: asyncio.Event) -> None:
-        server = await asyncio.start_server(lab._connection, sock=sock)
+        server = await asyncio.start_server(lab._accepted, sock=sock)
         async with server:
             await stop.wait()
             server.close()
