@@ -1,7 +1,8 @@
 """Auth at the edge: the hostile token corpus, valid tokens, roles, the route table, JWKS refetch.
 
-The corpus edge judges tokens at the corpus's instant. Paths under /api/orders need a token,
-/api/products writes need the admin role, /auth is optional, and GET /api/products is public.
+The corpus edge judges tokens at the corpus's instant. Paths under /auth/me need a token (the
+route both variants of the template serve), /api/products writes need the admin role, POSTs to
+/auth are optional, and GET /api/products is public (shared/policies/routes.json).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _assertion_of(lab: Lab, path: str, edge: EdgeUnderTest) -> dict[str, object]
 def test_every_hostile_token_is_refused_with_401_and_never_reaches_the_origin(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str, hostile: HostileToken
 ) -> None:
-    path = f"/api/orders/{unique}"
+    path = f"/auth/me/{unique}"
     if _header_safe(hostile.token):
         # Whitespace around a field value is not part of it (RFC 9110 §5.5): this is what any
         # server receives for the token, so it is what the edge must refuse.
@@ -73,7 +74,7 @@ def test_every_hostile_token_is_refused_with_401_and_never_reaches_the_origin(
 def test_valid_tokens_pass_and_the_origin_gets_the_caller_in_the_signed_assertion(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str, valid: ValidToken
 ) -> None:
-    path = f"/api/orders/{unique}"  # template:demo
+    path = f"/auth/me/{unique}"  # template:demo
     # template:no-demo: path = f"/auth/me/{unique}"
     response = corpus_edge.client.get(
         path, headers={"Authorization": f"Bearer {valid.token}", "CF-IPCountry": "DE"}
@@ -91,7 +92,7 @@ def test_a_token_signed_with_a_symmetric_key_from_the_jwks_is_never_trusted(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
     # The corpus JWKS publishes an HS256 secret: anyone could mint tokens with it.
-    path = f"/api/orders/{unique}"
+    path = f"/auth/me/{unique}"
     response = corpus_edge.client.get(
         path, headers={"Authorization": f"Bearer {HS256_VALID.token}"}
     )
@@ -132,7 +133,7 @@ def test_malformed_credentials_on_a_required_route_are_401(
 def test_two_authorization_headers_are_refused(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/api/orders/{unique}"
+    path = f"/auth/me/{unique}"
     token = f"Bearer {CUSTOMER_TOKEN.token}"
     response = corpus_edge.client.get(
         path, headers=[("Authorization", token), ("Authorization", token)]
@@ -149,7 +150,7 @@ def test_two_authorization_headers_are_refused(
 def test_credentials_joined_by_a_comma_in_one_field_are_an_invalid_request(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/api/orders/{unique}"
+    path = f"/auth/me/{unique}"
     token = CUSTOMER_TOKEN.token
     response = corpus_edge.client.get(
         path, headers={"Authorization": f"Bearer {token}, Bearer {token}"}
@@ -220,7 +221,7 @@ def test_a_public_route_ignores_tokens_and_never_forwards_them(
 def test_a_key_added_to_the_jwks_is_fetched_on_first_sight_of_its_kid_at_a_bounded_rate(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/api/orders/{unique}"
+    path = f"/auth/me/{unique}"
     token = mint(
         "rotated-user",
         "customer",

@@ -116,7 +116,7 @@ def test_a_private_response_to_one_user_is_never_served_to_another(
     # The origin marks the answer private but still gives it a lifetime: the edge must not share.
     private = ("cache-control", "private, max-age=600")
     path = lab.script(
-        f"/api/orders/{unique}", body("alice's orders", private), body("bob's orders", private)
+        f"/auth/me/{unique}", body("alice's orders", private), body("bob's orders", private)
     )
     alice = lab_edge.client.get(path, headers={"Authorization": f"Bearer {mint('alice')}"})
     bob = lab_edge.client.get(path, headers={"Authorization": f"Bearer {mint('bob')}"})
@@ -130,7 +130,7 @@ def test_an_answer_to_an_authenticated_request_is_kept_only_if_marked_shareable(
 ) -> None:
     # max-age alone does not make a response to an authorized request shareable (RFC 9111 §3.5).
     path = lab.script(
-        f"/api/orders/{unique}",
+        f"/auth/me/{unique}",
         body("alice's", ("cache-control", "max-age=600")),
         body("bob's", ("cache-control", "max-age=600")),
     )
