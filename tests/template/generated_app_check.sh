@@ -20,6 +20,12 @@ for variant in demo no-demo; do
   echo "==> outpost new $app --name check-$variant $flags"
   # shellcheck disable=SC2086 # flags is empty or one word
   .venv/bin/outpost new "$app" --name "check-$variant" $flags --template "$template"
+  # The app reads its settings under its own prefix (OUTPOST_ becomes CHECK_NO_DEMO_...): hand
+  # it the offline Pyodide bundle the template's run was given, under the app's name.
+  prefix=$(echo "check-$variant" | tr 'a-z-' 'A-Z_')
+  if [ -n "${OUTPOST_PYODIDE_BUNDLE_DIR:-}" ]; then
+    eval "export ${prefix}_PYODIDE_BUNDLE_DIR=\"\$OUTPOST_PYODIDE_BUNDLE_DIR\""
+  fi
   echo "==> ./scripts/test in $app"
   (cd "$app" && ./scripts/test)
 done

@@ -164,9 +164,10 @@ def test_credentials_joined_by_a_comma_in_one_field_are_an_invalid_request(
 def test_a_missing_role_is_403_insufficient_scope(
     corpus_edge: EdgeUnderTest, lab: Lab, unique: str
 ) -> None:
-    path = f"/api/products/{unique}"  # template:demo
-    # template:no-demo: path = f"/metrics/{unique}"  # every method needs the admin role
-    response = corpus_edge.client.patch(
+    method, path = "PATCH", f"/api/products/{unique}"  # template:demo
+    # template:no-demo: method, path = "GET", f"/metrics/{unique}"  # needs the admin role
+    response = corpus_edge.client.request(
+        method,
         path,
         json={"price_cents": 1},
         headers={"Authorization": f"Bearer {CUSTOMER_TOKEN.token}", "CF-IPCountry": "DE"},
