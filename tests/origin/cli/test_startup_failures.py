@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from origin.db import upgrade
+from origin.settings import ENV_PREFIX
 from tests.conftest import POSTGRES_URL, service_missing
 from tests.support.ports import free_port
 
@@ -108,6 +109,7 @@ def held_places(tmp_path: Path, held: ExitStack) -> dict[str, str]:
         "postgres_address": f"{postgres.hostname}:{postgres.port or 5432}",
         "postgres_database": postgres.path.lstrip("/"),
         "tmp": str(tmp_path),
+        "env": ENV_PREFIX,  # an app made from the template has its own prefix
     }
 
 
@@ -115,7 +117,7 @@ def run(case: Case, places: dict[str, str]) -> Outcome:
     tmp_path = Path(places["tmp"])
     marker = uuid.uuid4().hex
     env = clean_environment(tmp_path, marker)
-    env.update({name: filled(value, places) for name, value in case.env.items()})
+    env.update({filled(name, places): filled(value, places) for name, value in case.env.items()})
     if case.migrated:
         asyncio.run(upgrade(f"sqlite:///{tmp_path / 'data' / 'outpost.db'}"))
     argv = [*OUTPOST, *(filled(argument, places) for argument in case.argv)]
