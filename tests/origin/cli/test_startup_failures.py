@@ -109,7 +109,10 @@ def held_places(tmp_path: Path, held: ExitStack) -> dict[str, str]:
         "postgres_address": f"{postgres.hostname}:{postgres.port or 5432}",
         "postgres_database": postgres.path.lstrip("/"),
         "tmp": str(tmp_path),
-        "env": ENV_PREFIX,  # an app made from the template has its own prefix
+        # An app made from the template has its own prefix and command name (tests/data is frozen
+        # when the app is made; this module is renamed with the rest of the code).
+        "env": ENV_PREFIX,
+        "command": "outpost",
     }
 
 
