@@ -39,7 +39,6 @@ NO_DEMO_OVERLAY = "origin/template/no_demo/"
 OVERLAY_SUFFIX = ".tmpl"
 DEMO_JSON_LINES: dict[str, tuple[str, ...]] = {
     "shared/policies/routes.json": (r'"prefix":\s*"/api/(?:products|orders)',),
-    "tests/data/startup_failures.json": (r'"argv":\s*\["db",\s*"seed"',),  # the demo's verb
 }
 DEMO_ONLY_FILE_MARKER = "template:demo-only"
 _HEAD_LINES = 5  # how far into a file the demo-only marker is looked for

@@ -11,6 +11,7 @@ from tests.origin.conftest import Caller, order
 pytestmark = pytest.mark.anyio
 
 
+# template:demo-begin
 async def test_an_embargoed_country_is_refused_everything_but_health_checks(
     client: httpx.AsyncClient, caller: Caller
 ) -> None:
@@ -25,6 +26,10 @@ async def test_an_embargoed_country_is_refused_everything_but_health_checks(
     assert health.status_code == 200
 
 
+# template:demo-end
+
+
+# template:demo-begin
 async def test_a_clients_own_country_header_changes_nothing(
     client: httpx.AsyncClient, caller: Caller
 ) -> None:
@@ -34,6 +39,9 @@ async def test_a_clients_own_country_header_changes_nothing(
 
     assert refused.status_code == 451
     assert refused.json()["error"]["country"] == "XX"
+
+
+# template:demo-end
 
 
 def test_a_policy_that_cannot_work_stops_the_origin_at_start() -> None:

@@ -207,6 +207,7 @@ async def test_a_malformed_token_request_gets_an_oauth_error_in_our_error_body(
     assert response.headers["cache-control"] == "no-store"
 
 
+# template:demo-begin
 async def test_roles_come_from_the_account_and_reach_the_token(
     start_origin: OriginStarter, migrated_url: str
 ) -> None:
@@ -231,6 +232,9 @@ async def test_roles_come_from_the_account_and_reach_the_token(
     assert me.json()["roles"] == ["admin", "customer"]
     assert create.status_code == 451
     assert create.json()["error"]["rule"] == "catalog-changes-outside-eu"
+
+
+# template:demo-end
 
 
 async def test_who_am_i_needs_credentials(start_origin: OriginStarter, migrated_url: str) -> None:

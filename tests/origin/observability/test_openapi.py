@@ -435,6 +435,7 @@ def _keywords(node: Any) -> set[str]:
     return set()
 
 
+# template:demo-begin
 def test_the_apps_bounds_are_json_schema_keywords_not_pydantics_own() -> None:
     """Pydantic writes a constraint placed after a validator as its own ``ge``/``le``: JSON Schema
     ignores those, so the document would stop stating the bounds the server enforces."""
@@ -444,3 +445,6 @@ def test_the_apps_bounds_are_json_schema_keywords_not_pydantics_own() -> None:
 
     assert {"minimum", "maximum"} <= keywords
     assert not keywords & {"ge", "le", "gt", "lt", "multiple_of"}
+
+
+# template:demo-end

@@ -1,4 +1,5 @@
-"""``/readyz`` stays ready while purges queue, and shows how long the oldest has waited."""
+"""# template:demo-only: through the demo shop's routes.
+``/readyz`` stays ready while purges queue, and shows how long the oldest has waited."""
 
 from __future__ import annotations
 
