@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx  # template:demo
 import pytest
 
 from origin.settings import Settings, SettingsError
-from tests.origin.conftest import Caller, order
+from tests.origin.conftest import Caller, order  # template:demo
 
 pytestmark = pytest.mark.anyio
 

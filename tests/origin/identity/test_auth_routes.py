@@ -10,7 +10,8 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from origin.identity.accounts import find_login, replace_password_hash, set_roles
+from origin.identity.accounts import find_login, replace_password_hash
+from origin.identity.accounts import set_roles as grant_roles  # template:demo
 from origin.identity.passwords import needs_rehash
 from tests.origin.identity.conftest import PASSWORD, OriginStarter, bearer
 
@@ -215,7 +216,7 @@ async def test_roles_come_from_the_account_and_reach_the_token(
         tokens = await origin.new_account(ALICE)
         subject = (await origin.me(tokens["access_token"])).json()["subject"]
         async with origin.identity.running.sessions() as session:
-            await set_roles(session, subject, frozenset({"admin", "customer"}))
+            await grant_roles(session, subject, frozenset({"admin", "customer"}))
 
         refreshed = await origin.client.post(
             "/auth/refresh", data={"refresh_token": tokens["refresh_token"]}
