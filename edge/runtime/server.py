@@ -20,9 +20,11 @@ async def serve_edge(
     bind: str,
     env: Mapping[str, str] | None = None,
     shutdown_trigger: Callable[[], Awaitable[Any]] | None = None,
+    on_listening: Callable[[], None] | None = None,
 ) -> None:
     """Serve until ``shutdown_trigger`` returns; ``bind`` is ``host:port`` or ``fd://N`` (an
-    already bound socket). In-flight requests finish, then background work, then the pool."""
+    already bound socket). ``on_listening`` is called once the socket accepts connections.
+    In-flight requests finish, then background work, then the pool."""
     async with cpython_runtime(config, env) as runtime:
         pipeline = EdgePipeline(config, runtime)
         edge = EdgeServer(pipeline.handle, limits=config.limits)
@@ -33,6 +35,8 @@ async def serve_edge(
         else:
             host, _, port = bind.rpartition(":")
             server = await loop.create_server(edge.protocol, host.strip("[]"), int(port))
+        if on_listening is not None:
+            on_listening()
         try:
             await (shutdown_trigger or asyncio.Event().wait)()
         finally:

@@ -18,7 +18,7 @@ from typing import Any
 
 from origin.cli.arguments import port_number
 from origin.cli.failures import BAD_SETTING, CommandFailed, Listener
-from origin.cli.listening import bind, hand_over, until_accepting, url_of
+from origin.cli.listening import bind, hand_over, url_of
 
 DEFAULT_EDGE_PORT = 8787  # wrangler dev's port, so URLs look the same under either runtime
 DEFAULT_ORIGIN_URL = "http://127.0.0.1:8000"
@@ -114,18 +114,20 @@ def _port_setting(env: dict[str, str]) -> int:
 
 
 async def _serve(config: Any, sock: socket.socket, env: dict[str, str], banner: str) -> None:
-    """Serve on ``sock`` until SIGINT or SIGTERM; ``banner`` once it accepts connections."""
+    """Serve on ``sock`` until SIGINT or SIGTERM; ``banner`` once it accepts connections.
+
+    The server says when it listens: a probe from outside could lose the race with a client
+    that is served and stops the edge before the probe's next try, and say nothing."""
     from edge.runtime.server import serve_edge
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    address = sock.getsockname()[:2]
-    server = asyncio.ensure_future(
-        serve_edge(config, bind=hand_over(sock), env=env, shutdown_trigger=stop.wait)
+    await serve_edge(
+        config,
+        bind=hand_over(sock),
+        env=env,
+        shutdown_trigger=stop.wait,
+        on_listening=lambda: print(banner, flush=True),
     )
-    await until_accepting(address, server)
-    if not server.done():
-        print(banner, flush=True)
-    await server
