@@ -1,6 +1,7 @@
 """The edge worker under workerd, Cloudflare's runtime: CPU per request and cold start.
 
-Serves two workers the same way (``wrangler dev``, edge/runtime/workerd_host.py), in the same run:
+Serves two workers the same way (``wrangler dev``, edge/runtime/cpython/workerd_host.py), in
+the same run:
 
 - ``edge``: the real worker (wrangler.toml) in front of a scripted origin on 127.0.0.1, asked for
   a response it already holds in ``caches.default``, with an ES256 bearer token, so every request
@@ -41,7 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from edge.runtime.workerd_host import WRANGLER_TOML, find_setup, running_wrangler_dev  # noqa: E402
+from edge.runtime.cpython.workerd_host import WRANGLER_TOML, find_setup, running_wrangler_dev  # noqa: E402
 from loadtest.bench.processes import free_port  # noqa: E402
 from tests.edge.support.lab import Lab, LabResponse, running_lab  # noqa: E402
 from tests.edge.support.launchers import wait_until_answering  # noqa: E402

@@ -1,6 +1,6 @@
 """What a runtime gives the edge: the ports. The pipeline sees nothing else of its runtime.
 
-Two adapters implement them: :mod:`edge.runtime.cpython` (httpx, an in-memory LRU, the
+Two adapters implement them: :mod:`edge.runtime.cpython.runtime` (httpx, an in-memory LRU, the
 ``cryptography`` package, asyncio tasks) and the Cloudflare worker (``js.fetch``,
 ``caches.default``, ``crypto.subtle``, ``ctx.waitUntil``, ``request.cf``). Signature checks use
 :class:`shared.jwt.SignatureVerifier`, the port the JWT core already defines.

@@ -23,14 +23,14 @@ from workers import WorkerEntrypoint  # type: ignore[import-not-found]
 from edge.config import ConfigError, EdgeConfig
 from edge.http import EdgeRequest, EdgeResponse, Headers
 from edge.pipeline import EdgePipeline
-from edge.runtime.pyodide import (
+from edge.runtime.workers.mapping import location_from_cf, target_of_url
+from edge.runtime.workers.runtime import (
     header_pairs,
     js_headers,
     pyodide_runtime,
     read_body,
     request_scope,
 )
-from edge.runtime.workers_mapping import location_from_cf, target_of_url
 from shared.assertion import valid_address
 from shared.errors import error_body
 from shared.geofence import Location, location_of_country

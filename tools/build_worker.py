@@ -5,7 +5,7 @@
 
 - ``build/worker/``: ``edge/worker.py`` as ``worker.py`` (Cloudflare imports the entry as the
   top-level module ``worker``), and the packages ``edge/`` and ``shared/`` (``.py`` and ``.json``
-  files) without the modules only the CPython edge uses;
+  files) without ``edge/runtime/cpython/`` (what only the host runs);
 - ``python_modules/`` next to wrangler.toml: the pinned wheels of ``edge/requirements.txt``
   (downloaded by ``tools/fetch-wheels.sh``) unpacked, which is where wrangler picks
   up a Python Worker's vendored packages.
@@ -33,19 +33,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENTRY = "edge/worker.py"
 PACKAGES = ("edge", "shared")
 UPLOADED_SUFFIXES = (".py", ".json")
-# The CPython edge's own modules (sockets, threads, httpx, cryptography, subprocesses): they do
-# not import under Pyodide and the worker never imports them.
-CPYTHON_ONLY = frozenset(
-    {
-        "edge/runtime/cpython.py",
-        "edge/runtime/http1.py",
-        "edge/runtime/http_server.py",
-        "edge/runtime/memory_cache.py",
-        "edge/runtime/server.py",
-        "edge/runtime/signatures.py",
-        "edge/runtime/workerd_host.py",
-    }
-)
+# What runs on the host's CPython (the CPython edge, the workerd launcher): one folder, never
+# uploaded; the worker cannot import it (sockets, threads, httpx, cryptography, subprocesses).
+HOST_ONLY = "edge/runtime/cpython"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
 
 
@@ -64,10 +54,14 @@ def worker_sources(root: Path) -> dict[str, Path]:
                 and path.suffix in UPLOADED_SUFFIXES
                 and "__pycache__" not in path.parts
                 and name != ENTRY
-                and name not in CPYTHON_ONLY
+                and not _is_host_only(name)
             ):
                 sources[name] = path
     return sources
+
+
+def _is_host_only(name: str) -> bool:
+    return name == HOST_ONLY or name.startswith(f"{HOST_ONLY}/")
 
 
 def pinned_requirements(text: str) -> list[tuple[str, str]]:

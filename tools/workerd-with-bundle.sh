@@ -1,6 +1,6 @@
 #!/bin/sh
 # workerd with the offline Pyodide bundle. Miniflare (and so `wrangler dev`) runs the binary that
-# MINIFLARE_WORKERD_PATH names; edge/runtime/workerd_host.py points it here when
+# MINIFLARE_WORKERD_PATH names; edge/runtime/cpython/workerd_host.py points it here when
 # OUTPOST_PYODIDE_BUNDLE_DIR is set, and this adds where workerd reads the dev bundle from
 # (--pyodide-bundle-disk-cache-dir; it is read only under the python_workers_development flag).
 #   OUTPOST_WORKERD_BINARY      the real workerd (node_modules/.../workerd/bin/workerd)

@@ -84,7 +84,11 @@ def run_edge(args: argparse.Namespace) -> int:
         url = url_of(sock)
         described = f"({config.mode.value} mode, {runtime}), forwarding to {config.origin_url}"
         if runtime == "workerd":
-            from edge.runtime.workerd_host import WorkerdUnavailable, find_setup, serve_workerd
+            from edge.runtime.cpython.workerd_host import (
+                WorkerdUnavailable,
+                find_setup,
+                serve_workerd,
+            )
 
             try:
                 workerd_setup = find_setup(os.environ)
@@ -118,7 +122,7 @@ async def _serve(config: Any, sock: socket.socket, env: dict[str, str], banner: 
 
     The server says when it listens: a probe from outside could lose the race with a client
     that is served and stops the edge before the probe's next try, and say nothing."""
-    from edge.runtime.server import serve_edge
+    from edge.runtime.cpython.server import serve_edge
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

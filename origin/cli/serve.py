@@ -164,7 +164,7 @@ async def _serve_dev(
     are printed once both accept connections; if either fails to start, both stop."""
     from hypercorn.asyncio import serve
 
-    from edge.runtime.server import serve_edge
+    from edge.runtime.cpython.server import serve_edge
     from origin.app import create_app
 
     stop = asyncio.Event()

@@ -5,7 +5,7 @@ and purge everything as what reaches responses a Worker stored with the Cache AP
 its own making, in every data center; purge by URL does not reach those
 (https://developers.cloudflare.com/workers/reference/how-the-cache-works/#purge-assets-stored-with-the-cache-api,
 https://developers.cloudflare.com/cache/how-to/purge-cache/purge-cache-key/). The edge's tag
-records carry ``Cache-Tag: <tag>`` (``edge/runtime/workers_mapping.py``), so a tag purge
+records carry ``Cache-Tag: <tag>`` (``edge/runtime/workers/mapping.py``), so a tag purge
 deletes the record everywhere, and with it every copy that depends on the tag.
 
 Every answer is the API's envelope ``{"success", "errors": [{"code", "message"}], "messages",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import shutil
 import zipfile
@@ -54,25 +55,50 @@ def test_the_entry_becomes_worker_py_beside_edge_and_shared(project: Path) -> No
     assert "worker.py" in built
     assert "edge/worker.py" not in built
     policies = {"shared/policies/routes.json", "shared/policies/geofence.json"}
-    assert {*policies, "edge/runtime/pyodide.py"} <= built
+    assert {*policies, "edge/runtime/workers/runtime.py"} <= built
     assert {name.split("/")[0] for name in built} == {"worker.py", "edge", "shared"}
     assert (project / "build" / "worker" / "worker.py").read_bytes() == (
         project / "edge" / "worker.py"
     ).read_bytes()
 
 
-def test_cpython_only_modules_and_non_module_files_are_left_out(project: Path) -> None:
+def test_the_host_only_folder_and_non_module_files_are_left_out(project: Path) -> None:
     build_worker.build(project)
     built = _files(project / "build" / "worker")
 
-    assert not built & build_worker.CPYTHON_ONLY
+    assert not [name for name in built if name.startswith(f"{build_worker.HOST_ONLY}/")]
+    assert "edge/runtime/cpython/server.py" not in built
     assert "edge/requirements.txt" not in built
     assert not any("__pycache__" in name for name in built)
 
 
-def test_every_module_named_cpython_only_exists() -> None:
-    # A renamed module would otherwise slip into the upload unnoticed.
-    assert all((PROJECT_ROOT / name).is_file() for name in build_worker.CPYTHON_ONLY)
+# Libraries and standard modules a Python Worker cannot use (no sockets, threads or processes
+# under Pyodide; httpx, h11 and cryptography are not vendored into the worker).
+HOST_ONLY_IMPORTS = frozenset(
+    {"httpx", "h11", "cryptography", "socket", "ssl", "subprocess", "threading", "signal"}
+)
+
+
+def test_no_uploaded_module_imports_what_only_the_host_has(project: Path) -> None:
+    # The folder rule is the whole rule: a host-only module placed outside
+    # edge/runtime/cpython/ would be uploaded, and this names it.
+    build_worker.build(project)
+    offenders = {
+        name: sorted(imported & HOST_ONLY_IMPORTS)
+        for name, imported in _imports_of_uploaded_modules(project / "build" / "worker").items()
+        if imported & HOST_ONLY_IMPORTS
+    }
+
+    assert offenders == {}
+
+
+def test_the_host_only_folder_imports_host_only_libraries() -> None:
+    # The other direction: the folder really holds what the worker cannot run.
+    imported = set().union(
+        *(_top_level_imports(path) for path in (PROJECT_ROOT / build_worker.HOST_ONLY).glob("*.py"))
+    )
+
+    assert {"httpx", "h11", "cryptography", "subprocess"} <= imported
 
 
 def test_the_pinned_wheels_are_unpacked_into_python_modules(project: Path) -> None:
@@ -116,3 +142,20 @@ def test_the_command_line_reports_success(
     assert "built" in capsys.readouterr().out
     assert build_worker.main(["--root", str(project)]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _imports_of_uploaded_modules(built: Path) -> dict[str, set[str]]:
+    return {
+        path.relative_to(built).as_posix(): _top_level_imports(path) for path in built.rglob("*.py")
+    }

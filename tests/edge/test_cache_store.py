@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from edge.cache_store import TAG_PREFIX, StoredResponse, TaggedCache, decode
-from edge.runtime.memory_cache import MemoryCache
+from edge.runtime.cpython.memory_cache import MemoryCache
 from tests.edge.support.clocks import Random, SteppedClock
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge.runtime.workerd_host import BUNDLE_SETTING, WorkerdUnavailable, find_setup
+from edge.runtime.cpython.workerd_host import BUNDLE_SETTING, WorkerdUnavailable, find_setup
 from origin.cli import main
 from tests.conftest import service_missing
 from tests.edge.support.lab import Lab, running_lab

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from edge.jwks import JwksCache, JwksUnavailable
-from edge.runtime.cpython import HttpxUpstream
+from edge.runtime.cpython.runtime import HttpxUpstream
 from tests.edge.support.clocks import SteppedClock
 from tests.edge.support.lab import GARBAGE, HANG, Lab, LabResponse, running_lab
 from tests.edge.support.tokens import ES256_KID, corpus_jwks

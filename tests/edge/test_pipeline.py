@@ -13,7 +13,7 @@ from edge.config import EdgeConfig
 from edge.http import EdgeRequest, Headers
 from edge.pipeline import EdgePipeline
 from edge.ports import Runtime
-from edge.runtime.cpython import cpython_runtime
+from edge.runtime.cpython.runtime import cpython_runtime
 
 pytestmark = pytest.mark.anyio
 CONFIG = EdgeConfig.from_env({"ORIGIN_URL": "http://127.0.0.1:9", "EDGE_MODE": "local"})

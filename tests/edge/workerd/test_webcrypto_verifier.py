@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, HMACAlgorithm, OKPAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 
-from edge.runtime.workerd_host import PROJECT_ROOT
+from edge.runtime.cpython.workerd_host import PROJECT_ROOT
 from tests.edge.workerd.probe import running_probe_worker
 
 VERIFIER_WORKER = Path(__file__).with_name("verifier_worker.py")

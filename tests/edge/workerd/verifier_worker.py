@@ -1,5 +1,5 @@
-"""A Python Worker exposing the edge's Web Crypto verifier (edge/runtime/webcrypto.py), served
-under workerd for tests/edge/workerd/test_webcrypto_verifier.py.
+"""A Python Worker exposing the edge's Web Crypto verifier (edge/runtime/workers/webcrypto.py),
+served under workerd for tests/edge/workerd/test_webcrypto_verifier.py.
 
 ``POST /verify`` with ``{"jwk": {...}, "token": "h.p.s"}`` answers ``{"valid": bool}``, or 422
 ``unusable_key`` when the key cannot be imported. The JWK goes through the JWT core's own parser,
@@ -15,7 +15,7 @@ from typing import Any
 
 from workers import Response, WorkerEntrypoint  # type: ignore[import-not-found]
 
-from edge.runtime.webcrypto import WebCryptoSignatureVerifier
+from edge.runtime.workers.webcrypto import WebCryptoSignatureVerifier
 from shared.b64 import b64url_decode
 from shared.errors import error_body
 from shared.jwt import UnusableKey, parse_jwks

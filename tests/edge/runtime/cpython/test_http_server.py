@@ -21,7 +21,7 @@ import pytest
 
 from edge.config import RequestLimits
 from edge.http import EdgeRequest, EdgeResponse
-from edge.runtime.http_server import EdgeServer
+from edge.runtime.cpython.http_server import EdgeServer
 from tests.data.http import Flood, HostileRequest, floods, hostile_requests
 from tests.edge.behaviour.conftest import edge_env
 from tests.edge.support.lab import Lab, LabResponse, running_lab

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.runtime.memory_cache import MemoryCache
+from edge.runtime.cpython.memory_cache import MemoryCache
 
 pytestmark = pytest.mark.anyio
 

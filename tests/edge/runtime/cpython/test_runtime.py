@@ -10,14 +10,14 @@ import pytest
 
 from edge.config import ConfigError, EdgeConfig
 from edge.http import EdgeRequest, Headers
-from edge.runtime.cpython import (
+from edge.runtime.cpython.http1 import PooledHttp1Upstream
+from edge.runtime.cpython.runtime import (
     AsyncioBackground,
     HeaderGeolocator,
     HttpxUpstream,
     NoGeolocator,
     cpython_runtime,
 )
-from edge.runtime.http1 import PooledHttp1Upstream
 from shared.geofence import Location
 
 CONFIG = EdgeConfig.from_env({"ORIGIN_URL": "http://127.0.0.1:9", "EDGE_MODE": "local"})

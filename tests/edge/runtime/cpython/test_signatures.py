@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.runtime.signatures import CryptographySignatureVerifier
+from edge.runtime.cpython.signatures import CryptographySignatureVerifier
 from shared.jwt import Jwk, TokenInvalid, UnusableKey, verify_token
 from tests.data.tokens import HostileToken, ValidToken, load_corpus
 from tests.shared import jwt_issuer

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from edge.ports import UpstreamFailed, UpstreamRequest, UpstreamTimeout
-from edge.runtime.cpython import HttpxUpstream
-from edge.runtime.http1 import PooledHttp1Upstream
+from edge.runtime.cpython.http1 import PooledHttp1Upstream
+from edge.runtime.cpython.runtime import HttpxUpstream
 from tests.data.http import OriginAnswer, origin_answers
 from tests.edge.support.lab import CLOSE, GARBAGE, HANG, RESET, Lab, LabResponse, running_lab
 from tests.edge.support.threads import bound_socket

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.runtime.workerd_host import (
+from edge.runtime.cpython.workerd_host import (
     BUNDLE_SETTING,
     DEV_BUNDLE_FLAG,
     PROJECT_ROOT,

@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from edge.cache_store import ENTRY_PREFIX, TAG_PREFIX
-from edge.runtime.workers_mapping import (
+from edge.runtime.workers.mapping import (
     MAX_KEY_PATH_CHARS,
     cache_control_for_ttl,
     cache_key_url,
