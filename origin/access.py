@@ -3,9 +3,9 @@
 The origin must be reachable by the edge, so it can be reached around it too: whatever the edge
 protects, the origin protects the same way, from the same rules (``shared/policies/routes.json``,
 parsed by :mod:`shared.routes`). The check runs once a request has found its route (see
-:mod:`origin.route_checks`) and answers as the edge does: 401 with a bearer challenge without a
-valid caller where one is required (or with a bad token where one is optional), 403 without
-every role the route needs.
+:mod:`origin.middleware.route_checks`) and answers as the edge does: 401 with a bearer
+challenge without a valid caller where one is required (or with a bad token where one is
+optional), 403 without every role the route needs.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute, Route
 
 import shared
 from origin.errors import ApiError
+from origin.middleware.route_checks import RouteCheck, served_methods
 from origin.principals import current_principal, require_principal
-from origin.route_checks import RouteCheck, served_methods
 from shared.jwt import www_authenticate_header
 from shared.routes import Auth, RouteTable, parse_route_table
 

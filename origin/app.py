@@ -4,41 +4,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
-from origin import domain, geofence, health, rate_limit
-from origin.access import access_check, load_route_table, require_every_route_named
+from origin import domain, health
+from origin.access import load_route_table, require_every_route_named
 from origin.db.engine import create_engine, session_factory
 from origin.db.migrate import ensure_migrated
 from origin.errors import EXCEPTION_HANDLERS
-from origin.geofence import geofence_check, load_policy
 from origin.identity import routes as identity_routes
 from origin.identity.service import Identity
 from origin.kv import open_store
-from origin.middleware import (
-    BodyLimitMiddleware,
-    RequestContextMiddleware,
-    RequestHeadMiddleware,
-)
-from origin.middleware.request_context import Observer
+from origin.middleware.route_checks import checked_routes
+from origin.middleware.stack import IMPLIED_RESPONSES, middleware_stack, route_checks
 from origin.observability.logging import configure_logging
 from origin.observability.metrics import HttpMetrics, Registry, mark_worker_started, metrics_route
 from origin.observability.openapi import build_openapi, openapi_route
 from origin.observability.origin_metrics import OriginMetrics
 from origin.observability.tracing import process_tracing
-from origin.rate_limit import RateLimitMiddleware
-from origin.route_checks import checked_routes
 from origin.server_errors import answer_protocol_errors_as_json
 from origin.services import Authenticator, Services
 from origin.settings import Settings
 
 if TYPE_CHECKING:
-    from origin.observability.otel import Tracing
+    pass
 
 TITLE = "outpost origin"
 VERSION = "0.1.0"
@@ -105,14 +96,17 @@ def create_app(
         TITLE,
         VERSION,
         access=access,
-        implied=[rate_limit.documented_responses, geofence.documented_responses],
+        implied=IMPLIED_RESPONSES,
     )
-    # Once routed: who is calling (401, 403), then from where (451); see _middleware.
-    checks = [access_check(access), geofence_check(settings.geofence_policy or load_policy())]
     exception_handlers = {**EXCEPTION_HANDLERS, **domain.EXCEPTION_HANDLERS}
     app = Starlette(
-        routes=checked_routes([*api_routes, openapi_route(document)], checks),
-        middleware=_middleware(settings, [HttpMetrics(registry).observe, metrics.observe], tracing),
+        # The layers' order lives in origin/middleware/stack.py.
+        routes=checked_routes(
+            [*api_routes, openapi_route(document)], route_checks(settings, access)
+        ),
+        middleware=middleware_stack(
+            settings, [HttpMetrics(registry).observe, metrics.observe], tracing
+        ),
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
@@ -123,52 +117,3 @@ def create_app(
     app.state.identity = identity
     app.state.openapi = document
     return app
-
-
-def _middleware(
-    settings: Settings, observers: list[Observer], tracing: Tracing | None
-) -> list[Middleware]:
-    """Outermost first. The order of the answers a request can get is deliberate:
-
-    0. with tracing on, the trace's server span (:mod:`origin.observability.otel`), around all;
-    1. request context: ids, logs, metrics, and the last-resort 500;
-    2. request head: a repeated singleton header (400; two ``Authorization`` headers 401 as at
-       the edge), too many or too large headers (431);
-    3. body limit: 413 (400 for a bad ``Content-Length``), before anything reads the body;
-    4. CORS: preflights answered;
-    5. rate limit: 429, on every request, routed or not, so that probing for routes and guessing
-       tokens spend the same budget (it reveals nothing about routes or policy);
-    6. routing (Starlette's router, after this stack): 404 for no route, 405 with ``Allow`` for
-       a method the route does not serve;
-    7. the route checks (:mod:`origin.route_checks`, wired in :func:`create_app`): 401/403 from
-       the route table (:mod:`origin.access`), then 451 from the geofence
-       (:mod:`origin.geofence`), so only a real route, with the credentials it needs, learns the
-       policy;
-    8. the endpoint: 415, 400 (malformed), 422 (invalid), then its own answers (404, 409...).
-
-    The edge runs the same order where it can know it (``edge/pipeline.py``).
-    """
-    stack = [] if tracing is None else tracing.middleware()
-    stack += [
-        Middleware(
-            RequestContextMiddleware,
-            observers=observers,
-            current_trace=None if tracing is None else tracing.current_traceparent,
-        ),
-        Middleware(RequestHeadMiddleware),
-        Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
-    ]
-    if settings.cors_origins:
-        stack.append(Middleware(CORSMiddleware, **_cors_options(settings)))
-    stack.append(Middleware(RateLimitMiddleware, limit_per_minute=settings.rate_limit_per_minute))
-    return stack
-
-
-def _cors_options(settings: Settings) -> dict[str, Any]:
-    return {
-        "allow_origins": list(settings.cors_origins),
-        "allow_methods": ["GET", "POST", "PATCH", "DELETE"],
-        "allow_headers": ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
-        "expose_headers": ["ETag", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
-        "max_age": 600,
-    }

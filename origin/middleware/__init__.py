@@ -1,8 +1,7 @@
 """Pure ASGI middleware for the origin (no ``BaseHTTPMiddleware``: it is slow and breaks streaming).
 
-Install order, outermost first: ``RequestContextMiddleware`` (ids, timing, logs, metrics, last
-line of defence), then ``RequestHeadMiddleware`` (repeated or oversized headers), then
-``BodyLimitMiddleware``.
+One module per layer; the order they are installed in, and the checks that run once a route is
+known, are defined in one place: :mod:`origin.middleware.stack`.
 """
 
 from origin.middleware.body_limit import BodyLimitMiddleware, PayloadTooLarge

@@ -7,8 +7,8 @@ no country, and the policy treats it as unknown (``XX``). Nothing a client sends
 its location.
 
 The check runs once a request has found its route and its caller is known (see
-:mod:`origin.route_checks`): a request for a route or method that does not exist, or without
-the credentials its route needs, never learns the policy.
+:mod:`origin.middleware.route_checks`): a request for a route or method that does not exist, or
+without the credentials its route needs, never learns the policy.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from pathlib import Path
 
 from starlette.requests import Request
 
+import shared
 from origin.errors import ApiError
+from origin.middleware.route_checks import RouteCheck
 from origin.observability.openapi import Answer, Responses
 from origin.principals import whereabouts
-from origin.route_checks import RouteCheck
 from shared.geofence import GeofencePolicy, evaluate, location_of_country, parse_policy
 
-POLICY_FILE = Path(__file__).resolve().parent.parent / "shared" / "policies" / "geofence.json"
+POLICY_FILE = Path(shared.__file__).resolve().parent / "policies" / "geofence.json"
 UNFENCED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from origin.access import RouteNotInTable, load_route_table, require_every_route_named
 from origin.app import create_app
-from origin.route_checks import served_methods
+from origin.middleware.route_checks import served_methods
 from origin.settings import Settings
 from shared.routes import Auth, RouteRule
 from tests.origin.live_origin import ADMIN, CUSTOMER, Account, LiveOrigin
