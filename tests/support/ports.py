@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 
 
@@ -11,6 +12,20 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def port_outside_ephemeral_range() -> int:
+    """A port nothing listens on, below Linux's ephemeral range (32768-60999): an outgoing
+    connection or a server asking for port 0 cannot take it between now and its use, which
+    makes it the safer choice for a port a test hands to a command to bind later."""
+    while True:
+        port = secrets.choice(range(20_000, 32_000))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def closed_port_url(scheme: str) -> str:

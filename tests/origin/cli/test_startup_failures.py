@@ -29,7 +29,7 @@ import pytest
 from origin.db import upgrade
 from origin.settings import ENV_PREFIX
 from tests.conftest import POSTGRES_URL, service_missing
-from tests.support.ports import free_port
+from tests.support.ports import port_outside_ephemeral_range
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "data" / "startup_failures.json"
 OUTPOST = [sys.executable, "-m", "origin.cli"]
@@ -85,11 +85,20 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Out
     importing its libraries, most of it waiting on a busy machine)."""
     runnable = [case for case in load_cases() if unmet(case.needs) is None]
     with ExitStack() as held, ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
-        runs = {
-            case.name: pool.submit(run, case, held_places(tmp_path_factory.mktemp("startup"), held))
-            for case in runnable
-        }
+        prepared = [(case, prepare(case, tmp_path_factory, held)) for case in runnable]
+        runs = {case.name: pool.submit(run, case, places) for case, places in prepared}
         yield {name: run.result() for name, run in runs.items()}
+
+
+def prepare(
+    case: Case, tmp_path_factory: pytest.TempPathFactory, held: ExitStack
+) -> dict[str, str]:
+    """The case's places, and its database migrated when it needs one: here, one at a time on
+    this thread (event loops started concurrently in the pool's threads could hang aiosqlite)."""
+    places = held_places(tmp_path_factory.mktemp("startup"), held)
+    if case.migrated:
+        asyncio.run(upgrade(f"sqlite:///{Path(places['tmp']) / 'data' / 'outpost.db'}"))
+    return places
 
 
 def held_places(tmp_path: Path, held: ExitStack) -> dict[str, str]:
@@ -98,16 +107,20 @@ def held_places(tmp_path: Path, held: ExitStack) -> dict[str, str]:
     holder.bind(("127.0.0.1", 0))
     holder.listen(16)  # never accepted from: the port is taken, and silent to a client
     held_port = holder.getsockname()[1]
+    # Bound but not listening: every connection is refused, and no other process (another
+    # case's server, an outgoing connection) can take the port meanwhile.
+    closed = held.enter_context(socket.socket())
+    closed.bind(("127.0.0.1", 0))
     (tmp_path / "a-file").write_text("a file where a directory is expected\n")
     (tmp_path / "not-a-database.txt").write_text("plain text, not SQLite\n")
     (tmp_path / "broken-keyring.json").write_text("{not json")
     postgres = urlsplit(POSTGRES_URL)
-    first, second = sorted({free_port(), free_port(), free_port()} - {held_port})[:2]
+    first, second = sorted({port_outside_ephemeral_range() for _ in range(3)})[:2]
     return {
         "held_port": str(held_port),
         "free_port": str(first),
         "free_port_2": str(second),
-        "closed_port": str(free_port()),
+        "closed_port": str(closed.getsockname()[1]),
         "postgres_netloc": postgres.netloc,
         "postgres_address": f"{postgres.hostname}:{postgres.port or 5432}",
         "postgres_database": postgres.path.lstrip("/"),
@@ -124,8 +137,6 @@ def run(case: Case, places: dict[str, str]) -> Outcome:
     marker = uuid.uuid4().hex
     env = clean_environment(tmp_path, marker)
     env.update({filled(name, places): filled(value, places) for name, value in case.env.items()})
-    if case.migrated:
-        asyncio.run(upgrade(f"sqlite:///{tmp_path / 'data' / 'outpost.db'}"))
     argv = [*OUTPOST, *(filled(argument, places) for argument in case.argv)]
     try:
         completed = subprocess.run(  # noqa: S603 - our own CLI
