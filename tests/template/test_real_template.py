@@ -10,6 +10,7 @@ tools: ``ruff check`` and a fast subset of their test suite, on their own ``PYTH
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,22 @@ def test_the_lean_app_serves_the_example_route_from_its_origin_app(lean: Path) -
     assert result.returncode == 0, result.stderr[-3000:]
     assert "'/api/hello'" in result.stdout
     assert "/api/products" not in result.stdout
+
+
+# A template mark as the renderer reads one: after "#" or inside an HTML comment, anywhere in a
+# line. Code that speaks about marks (the renderer's own patterns) does not match it.
+TEMPLATE_MARK = re.compile(r"(?:#|<!--)\s*template:[a-z]")
+
+
+@pytest.mark.parametrize("variant", ["shop", "lean"])
+def test_no_template_mark_survives_in_any_file_of_either_app(
+    variant: str, request: pytest.FixtureRequest
+) -> None:
+    app: Path = request.getfixturevalue(variant)
+    survivors = {}
+    for path in tracked(app):
+        text = (app / path).read_bytes().decode("utf-8", errors="ignore")
+        lines = [line for line in text.splitlines() if TEMPLATE_MARK.search(line)]
+        if lines:
+            survivors[path] = lines
+    assert survivors == {}
