@@ -232,3 +232,47 @@ def test_no_template_mark_survives_in_any_file_of_either_app(
         if lines:
             survivors[path] = lines
     assert survivors == {}
+
+
+# What only the demo shop has: an app without it must not send its reader looking for these.
+DEMO_ONLY_TEXT = (
+    "origin/demo/",
+    "db seed",
+    "demo catalog",
+    "/api/products",
+    "/api/orders",
+    "loadtest/",
+    "Placing an order",
+    " bench",
+    " soak",
+)
+
+
+def app_docs(app: Path) -> dict[str, str]:
+    """The README and docs an app's reader meets; docs/new-app.md is about the template itself
+    (what ``--no-demo`` leaves out), not about the app."""
+    paths = ["README.md", *sorted(str(path.relative_to(app)) for path in app.glob("docs/*.md"))]
+    return {path: (app / path).read_text(encoding="utf-8") for path in paths}
+
+
+def test_the_lean_app_s_readme_and_docs_describe_an_app_without_the_demo(lean: Path) -> None:
+    mentions = {
+        path: [phrase for phrase in DEMO_ONLY_TEXT if phrase in text]
+        for path, text in app_docs(lean).items()
+        if path != "docs/new-app.md"
+    }
+    assert {path: found for path, found in mentions.items() if found} == {}
+    readme = (lean / "README.md").read_text(encoding="utf-8")
+    assert "curl -i 'http://127.0.0.1:8787/api/hello?name=alice'" in readme
+    assert "| `origin/example.py` | the app's first route, `GET /api/hello`" in readme
+    assert "| `.venv/bin/lean-app dev` | migrate, serve the origin" in readme
+
+
+def test_the_shop_s_readme_describes_the_shop_and_its_own_command(shop: Path) -> None:
+    readme = (shop / "README.md").read_text(encoding="utf-8")
+    assert "| `.venv/bin/my-shop db seed` | load the demo catalog (idempotent) |" in readme
+    assert "### Placing an order" in readme
+    assert "$(.venv/bin/my-shop token --sub alice)" in readme
+    assert "/api/hello" not in readme
+    for path, text in app_docs(shop).items():
+        assert re.search(r"(?<![\w/.-])my-shop (dev|db|token|update|new)\b", text) is None, path
