@@ -7,7 +7,8 @@ The template stays a runnable app, so choices are marked in comments rather than
   demo; so does a block between ``template:demo-begin`` and ``template:demo-end`` lines;
 * a comment line ``template:no-demo: CODE`` (after ``#``) becomes ``CODE`` (same indentation)
   without the demo, and disappears with it: that is how the minimal example replaces the demo's
-  wiring; in Markdown, a line holding only ``<!-- template:no-demo: TEXT -->`` does the same;
+  wiring; in Markdown, an HTML comment alone on its line, ``template:no-demo: TEXT``, does the
+  same;
 * ``template:only`` lines and ``template:only-begin``/``-end`` blocks belong to the template
   itself (e.g. the README's "Start a new app"): no generated app has them.
 
