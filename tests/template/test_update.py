@@ -137,10 +137,12 @@ def test_a_file_left_with_markers_is_unmerged_so_git_refuses_to_commit_it(
     assert refused.returncode != 0
     assert "unmerged files" in refused.stdout + refused.stderr
     assert "leftover conflict marker" in git_check(app)
-    # Resolved and added, it commits as git's own conflicts do.
-    (app / "origin/settings.py").write_text(app_version)
+    # Resolved with git's own tools (the template's side here), added, it commits.
+    git(app, "checkout", "--theirs", "origin/settings.py")
+    assert 'REDIS_PREFIX = "my-shop-cache:"' in (app / "origin/settings.py").read_text()
     git(app, "add", "origin/settings.py")
     assert "UU" not in git(app, "status", "--porcelain")
+    git(app, "commit", "--quiet", "-m", "update from the template")
 
 
 def test_edit_against_delete_keeps_the_apps_file_and_lists_it(template: Path, app: Path) -> None:
