@@ -156,6 +156,20 @@ def test_edit_against_delete_keeps_the_apps_file_and_lists_it(template: Path, ap
     assert "UD origin/settings.py" in git(app, "status", "--porcelain").splitlines()
 
 
+def test_a_file_the_app_deleted_and_the_template_changed_is_left_deleted_by_us(
+    template: Path, app: Path
+) -> None:
+    commit(app, {}, "the app drops its wrangler.toml", delete=("wrangler.toml",))
+    commit(template, {"wrangler.toml": 'name = "outpost"\nmain = "edge/app.py"\n'}, "move main")
+    result = update_app(app)
+    assert result.conflicts == [
+        Conflict("wrangler.toml", "changed by the template, deleted in the app")
+    ]
+    assert not (app / "wrangler.toml").exists()
+    assert "DU wrangler.toml" in git(app, "status", "--porcelain").splitlines()
+    assert 'main = "edge/app.py"' in git(app, "show", ":3:wrangler.toml")
+
+
 def test_the_answers_are_reapplied_so_demo_changes_skip_a_lean_app(
     template: Path, apps: Path
 ) -> None:
