@@ -18,7 +18,8 @@ def register(verbs: Any) -> None:
         help="bring in the template's changes since this app was made (or last updated)",
         description="Three-way merge of the template's changes since the commit recorded in "
         ".outpost-template.json into this app: the app's own changes are kept, the template's "
-        "applied, overlapping edits left as conflict markers and listed. Nothing is committed. "
+        "applied, overlapping edits left as conflict markers, listed and unmerged in git's index "
+        "(so git refuses to commit them unresolved). Nothing is committed. "
         "Exit status 0 when clean, 1 on an error, 3 when conflicts are left to resolve.",
     )
     update.add_argument(
@@ -54,7 +55,10 @@ def run_update(args: argparse.Namespace) -> int:
     )
     if not result.conflicts:
         return 0
-    print(f"{len(result.conflicts)} conflict(s) to resolve:")
+    print(
+        f"{len(result.conflicts)} conflict(s) to resolve, left unmerged as `git merge` leaves "
+        "them (git refuses to commit until each is resolved and `git add`ed or `git rm`ed):"
+    )
     for conflict in result.conflicts:
         print(f"  {conflict.path}: {conflict.reason}")
     return CONFLICTS_LEFT

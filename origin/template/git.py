@@ -147,6 +147,32 @@ def merge_file(
     return completed.stdout, completed.returncode
 
 
+_NO_BLOB = "0" * 40
+_STAGES = {"base": 1, "ours": 2, "theirs": 3}
+
+
+def mark_unmerged(
+    root: Path, path: str, *, base: TreeFile | None, ours: TreeFile | None, theirs: TreeFile | None
+) -> None:
+    """Leave ``path`` in the index as ``git merge`` leaves a conflict: stages 1, 2 and 3.
+
+    ``git status`` then lists it as unmerged and ``git commit`` (``-a`` included) refuses to
+    run until the user resolves it and ``git add``s (or ``git rm``s) it. A version that is
+    None is absent on that side (e.g. "deleted by them").
+    """
+    lines = [f"0 {_NO_BLOB}\t{path}"]  # drop the stage-0 entry first, as git requires
+    for role, file in (("base", base), ("ours", ours), ("theirs", theirs)):
+        if file is not None:
+            blob = git(["hash-object", "-w", "--stdin"], cwd=root, stdin=file.content)
+            mode = "100755" if file.executable else "100644"
+            lines.append(f"{mode} {blob.decode().strip()} {_STAGES[role]}\t{path}")
+    git(
+        ["update-index", "--index-info"],
+        cwd=root,
+        stdin="".join(f"{line}\n" for line in lines).encode(),
+    )
+
+
 def _identity(root: Path) -> tuple[str, ...]:
     try:
         git(["config", "user.email"], cwd=root)

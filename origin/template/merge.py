@@ -38,10 +38,17 @@ class Merge:
 
 @dataclass(frozen=True)
 class Conflict:
-    """A change that cannot be merged line by line: the app's version stays, the user decides."""
+    """A change that cannot be merged line by line: the app's version stays, the user decides.
+
+    The three versions (None: absent on that side) become the file's unmerged index entries,
+    as ``git merge`` leaves them, so that git itself refuses to commit the file unresolved.
+    """
 
     path: str
     reason: str
+    base: TreeFile | None = field(default=None, compare=False, repr=False)
+    ours: TreeFile | None = field(default=None, compare=False, repr=False)
+    theirs: TreeFile | None = field(default=None, compare=False, repr=False)
 
 
 Action = Write | Delete | Merge
@@ -74,14 +81,20 @@ def _plan_file(
     if ours == base:
         plan.actions.append(Delete(path) if theirs is None else Write(path, theirs))
         return
-    if theirs is None:
-        plan.conflicts.append(Conflict(path, "deleted by the template, changed in the app"))
-    elif ours is None:
-        plan.conflicts.append(Conflict(path, "changed by the template, deleted in the app"))
-    elif theirs.text() is None or ours.text() is None or (base is not None and base.text() is None):
-        plan.conflicts.append(Conflict(path, "binary file changed on both sides"))
-    else:
+    if theirs is not None and ours is not None and _all_text(base, theirs, ours):
         plan.actions.append(Merge(path, base, theirs, _merged_mode(base, theirs, ours)))
+        return
+    if theirs is None:
+        reason = "deleted by the template, changed in the app"
+    elif ours is None:
+        reason = "changed by the template, deleted in the app"
+    else:
+        reason = "binary file changed on both sides"
+    plan.conflicts.append(Conflict(path, reason, base, ours, theirs))
+
+
+def _all_text(*files: TreeFile | None) -> bool:
+    return all(file is None or file.text() is not None for file in files)
 
 
 def _merged_mode(base: TreeFile | None, theirs: TreeFile, ours: TreeFile) -> bool:

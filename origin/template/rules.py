@@ -21,7 +21,8 @@ from origin.template.names import AppName
 
 TEMPLATE_SLUG = "outpost"
 
-# Paths (prefixes; a trailing "/" means a directory) whose contents are copied unchanged.
+# Paths (prefixes; a trailing "/" means a directory) whose contents are not renamed (their
+# template marks are still resolved, as everywhere).
 EXEMPT_PATHS: tuple[str, ...] = (
     "origin/template/",  # the machinery names the template it re-renders on `update`
     "origin/cli/new.py",

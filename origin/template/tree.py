@@ -58,8 +58,10 @@ def render(template: Tree, answers: Answers) -> dict[str, TreeFile]:
 
 
 def _render_file(path: str, file: TreeFile, text: str | None, answers: Answers) -> TreeFile:
-    if text is None or rules.is_exempt(path):
+    if text is None:
         return file
+    # Exempt files keep the template's name, not its marks: no mark survives in an app.
     rendered = variants.apply_markers(path, text, demo=answers.demo)
-    rendered = rules.rename_text(rendered, answers.name)
+    if not rules.is_exempt(path):
+        rendered = rules.rename_text(rendered, answers.name)
     return TreeFile(rendered.encode("utf-8"), file.executable)

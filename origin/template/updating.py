@@ -2,7 +2,8 @@
 
 The app's last commit is "ours", the template at the recorded commit rendered with the recorded
 answers is the merge base, the template at the new commit rendered the same way is "theirs".
-The result is left in the working tree, uncommitted, for the user to review and commit.
+The result is left in the working tree, uncommitted, for the user to review and commit; each
+conflict is left as git leaves one (unmerged index entries), so git refuses to commit it as is.
 """
 
 from __future__ import annotations
@@ -60,10 +61,22 @@ def update_app(directory: Path, *, ref: str = "HEAD", source: str | None = None)
         elif isinstance(action, Delete):
             _delete(root, action.path)
         elif _merge(root, action, ours[action.path], labels):
-            result.conflicts.append(Conflict(action.path, "conflicting changes (markers)"))
+            result.conflicts.append(
+                Conflict(
+                    action.path,
+                    "conflicting changes (markers)",
+                    action.base,
+                    ours[action.path],
+                    action.theirs,
+                )
+            )
         result.changed.append(action.path)
     result.conflicts.extend(plan.conflicts)
     result.conflicts.sort(key=lambda conflict: conflict.path)
+    for conflict in result.conflicts:
+        git.mark_unmerged(
+            root, conflict.path, base=conflict.base, ours=conflict.ours, theirs=conflict.theirs
+        )
     (root / RECORD_FILE).write_text(record.at(new_commit).to_json(), encoding="utf-8")
     return result
 

@@ -2,10 +2,13 @@
 
 The template stays a runnable app, so choices are marked in comments rather than templated:
 
-* a line ending in ``template:demo`` (after ``#``, or inside ``<!-- -->``) exists only with the
+* a line ending in ``template:demo`` after ``#``, or holding ``template:demo`` inside ``<!-- -->``
+  anywhere (a Markdown table row keeps its closing ``|`` after the mark), exists only with the
   demo; so does a block between ``template:demo-begin`` and ``template:demo-end`` lines;
-* a line ``# template:no-demo: CODE`` becomes ``CODE`` (same indentation) without the demo, and
-  disappears with it: that is how the minimal example replaces the demo's wiring;
+* a comment line ``template:no-demo: CODE`` (after ``#``) becomes ``CODE`` (same indentation)
+  without the demo, and disappears with it: that is how the minimal example replaces the demo's
+  wiring; in Markdown, an HTML comment alone on its line, ``template:no-demo: TEXT``, does the
+  same;
 * ``template:only`` lines and ``template:only-begin``/``-end`` blocks belong to the template
   itself (e.g. the README's "Start a new app"): no generated app has them.
 
@@ -43,11 +46,13 @@ DEMO_JSON_LINES: dict[str, tuple[str, ...]] = {
 DEMO_ONLY_FILE_MARKER = "template:demo-only"
 _HEAD_LINES = 5  # how far into a file the demo-only marker is looked for
 
-_TRAILING = r"\s*(?:#|<!--)\s*template:{kind}\s*(?:-->)?\s*$"
-_DEMO_LINE = re.compile(_TRAILING.format(kind="demo(?:-only)?"))
-_ONLY_LINE = re.compile(_TRAILING.format(kind="only"))
+# A mark ends a line after "#", or sits anywhere in it as an HTML comment (Markdown table rows).
+_MARK = r"\s*#\s*template:{kind}\s*$|\s*<!--\s*template:{kind}\s*-->"
+_DEMO_LINE = re.compile(_MARK.format(kind="demo(?:-only)?"))
+_ONLY_LINE = re.compile(_MARK.format(kind="only"))
 _BLOCK = re.compile(r"^\s*(?:#|<!--)\s*template:(?P<kind>demo|only)-(?P<edge>begin|end)\b")
 _NO_DEMO = re.compile(r"^(?P<indent>\s*)#\s*template:no-demo:\s?(?P<code>.*)$")
+_NO_DEMO_HTML = re.compile(r"^(?P<indent>\s*)<!--\s*template:no-demo:\s?(?P<code>.*?)\s*-->\s*$")
 
 
 def in_paths(path: str, prefixes: tuple[str, ...]) -> bool:
@@ -104,7 +109,7 @@ def _resolve_line(line: str, *, demo: bool, json_patterns: list[re.Pattern[str]]
             return None
         unmarked = _DEMO_LINE.sub("", body)
         return unmarked + ending if unmarked.strip() else None  # a mark alone on its line
-    no_demo = _NO_DEMO.match(body)
+    no_demo = _NO_DEMO.match(body) or _NO_DEMO_HTML.match(body)
     if no_demo:
         return None if demo else no_demo["indent"] + no_demo["code"] + ending
     if not demo and any(pattern.search(body) for pattern in json_patterns):

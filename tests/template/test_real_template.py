@@ -10,6 +10,7 @@ tools: ``ruff check`` and a fast subset of their test suite, on their own ``PYTH
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,69 @@ def test_the_lean_app_serves_the_example_route_from_its_origin_app(lean: Path) -
     assert result.returncode == 0, result.stderr[-3000:]
     assert "'/api/hello'" in result.stdout
     assert "/api/products" not in result.stdout
+
+
+# A template mark as the renderer reads one: after "#" or inside an HTML comment, anywhere in a
+# line. Code that speaks about marks (the renderer's own patterns) does not match it.
+TEMPLATE_MARK = re.compile(r"(?:#|<!--)\s*template:[a-z]")
+
+
+@pytest.mark.parametrize("variant", ["shop", "lean"])
+def test_no_template_mark_survives_in_any_file_of_either_app(
+    variant: str, request: pytest.FixtureRequest
+) -> None:
+    app: Path = request.getfixturevalue(variant)
+    survivors = {}
+    for path in tracked(app):
+        text = (app / path).read_bytes().decode("utf-8", errors="ignore")
+        lines = [line for line in text.splitlines() if TEMPLATE_MARK.search(line)]
+        if lines:
+            survivors[path] = lines
+    assert survivors == {}
+
+
+# What only the demo shop has: an app without it must not send its reader looking for these.
+DEMO_ONLY_TEXT = (
+    "origin/demo/",
+    "db seed",
+    "demo catalog",
+    "/api/products",
+    "/api/orders",
+    "loadtest/",
+    "Placing an order",
+    "bin/lean-app bench",
+    "bin/lean-app soak",
+)
+
+
+def app_docs(app: Path) -> dict[str, str]:
+    """The README and docs an app's reader meets; docs/new-app.md is about the template itself
+    (what ``--no-demo`` leaves out), not about the app."""
+    paths = ["README.md", *sorted(str(path.relative_to(app)) for path in app.glob("docs/*.md"))]
+    return {path: (app / path).read_text(encoding="utf-8") for path in paths}
+
+
+def test_the_lean_app_s_readme_and_docs_describe_an_app_without_the_demo(lean: Path) -> None:
+    mentions = {
+        path: [phrase for phrase in DEMO_ONLY_TEXT if phrase in text]
+        for path, text in app_docs(lean).items()
+        if path != "docs/new-app.md"
+    }
+    assert {path: found for path, found in mentions.items() if found} == {}
+    readme = (lean / "README.md").read_text(encoding="utf-8")
+    assert "curl -i 'http://127.0.0.1:8787/api/hello?name=alice'" in readme
+    assert "| `origin/example.py` | the app's first route, `GET /api/hello`" in readme
+    assert "| `.venv/bin/lean-app dev` | migrate, serve the origin" in readme
+
+
+def test_the_shop_s_readme_describes_the_shop_and_its_own_command(shop: Path) -> None:
+    readme = (shop / "README.md").read_text(encoding="utf-8")
+    assert "| `.venv/bin/my-shop db seed` | load the demo catalog (idempotent) |" in readme
+    assert "### Placing an order" in readme
+    assert "$(.venv/bin/my-shop token --sub alice)" in readme
+    assert "/api/hello" not in readme
+    # Commands as typed, not as the program names itself in its own messages ("my-shop: ...").
+    typed = re.compile(r"(?<![\w/.-])my-shop (dev|db|token|update|new)\b")
+    for path, text in app_docs(shop).items():
+        lines = [line for line in text.splitlines() if not re.match(r"my-shop( origin)?: ", line)]
+        assert [line for line in lines if typed.search(line)] == [], path

@@ -13,7 +13,10 @@ TEMPLATE = {
         b"import demo  # template:demo\n# template:no-demo: import example\n"
     ),
     "origin/demo/routes.py": TreeFile(b"ROUTES = []\n"),
-    "origin/template/rules.py": TreeFile(b'TEMPLATE_SLUG = "outpost"  # template:demo\n'),
+    "origin/template/rules.py": TreeFile(b'TEMPLATE_SLUG = "outpost"\n'),
+    "docs/new-app.md": TreeFile(
+        b"`outpost new`\n<!-- template:only-begin -->\n## Authors\n<!-- template:only-end -->\n"
+    ),
     "origin/template/no_demo/origin/example.py.tmpl": TreeFile(b'LOGGER = "outpost.example"\n'),
     "tests/template/test_new.py": TreeFile(b""),
     "assets/logo.bin": TreeFile(b"\x89outpost\0"),
@@ -46,6 +49,12 @@ def test_the_machinery_is_copied_verbatim_and_its_tests_are_left_out() -> None:
             == TEMPLATE["origin/template/no_demo/origin/example.py.tmpl"]
         )
         assert "tests/template/test_new.py" not in app
+
+
+def test_exempt_files_keep_the_template_s_name_but_not_its_marks() -> None:
+    for demo in (True, False):
+        app = render(TEMPLATE, Answers(NAME, demo=demo))
+        assert app["docs/new-app.md"].content == b"`outpost new`\n"
 
 
 def test_files_that_are_not_utf8_text_are_copied_byte_for_byte() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from origin.template.errors import TemplateError
 from origin.template.generate import create_app
 from origin.template.merge import Conflict
 from origin.template.updating import update_app
-from tests.template.repos import commit, git, status
+from tests.template.repos import IDENTITY, commit, git, status
 
 SETTINGS = (
     'ENV_PREFIX = "OUTPOST_"\nREDIS_PREFIX = "outpost:"\n'
@@ -34,6 +35,18 @@ def app(template: Path, apps: Path) -> Path:
         "app work",
     )
     return root
+
+
+def git_check(app: Path) -> str:
+    """``git diff --check``: what git says of the markers left in the working tree."""
+    completed = subprocess.run(
+        ["git", "diff", "--check"],  # noqa: S607
+        cwd=app,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return completed.stdout
 
 
 def recorded_commit(app: Path) -> str:
@@ -97,6 +110,41 @@ def test_overlapping_edits_are_left_as_conflict_markers_and_listed(
     assert (app / "docs/new.md").read_text() == "clean\n"  # the rest still came in
 
 
+def test_a_file_left_with_markers_is_unmerged_so_git_refuses_to_commit_it(
+    template: Path, app: Path
+) -> None:
+    commit(
+        template,
+        {"origin/settings.py": SETTINGS.replace('"outpost:"', '"outpost-cache:"')},
+        "template work",
+    )
+    app_version = (app / "origin/settings.py").read_text()
+    update_app(app)
+    assert "UU origin/settings.py" in git(app, "status", "--porcelain").splitlines()
+    stages = git(app, "ls-files", "--unmerged", "--", "origin/settings.py").splitlines()
+    assert [line.split()[2] for line in stages] == ["1", "2", "3"]
+    assert git(app, "show", ":2:origin/settings.py") == app_version.rstrip("\n")
+    assert 'REDIS_PREFIX = "my-shop-cache:"' in git(app, "show", ":3:origin/settings.py")
+    assert 'REDIS_PREFIX = "my-shop:"' in git(app, "show", ":1:origin/settings.py")
+    # As after a conflicted `git merge`: `git commit` refuses until the file is resolved.
+    refused = subprocess.run(  # noqa: S603 (a list of arguments, no shell)
+        ["git", *IDENTITY, "commit", "-m", "markers"],  # noqa: S607
+        cwd=app,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "unmerged files" in refused.stdout + refused.stderr
+    assert "leftover conflict marker" in git_check(app)
+    # Resolved with git's own tools (the template's side here), added, it commits.
+    git(app, "checkout", "--theirs", "origin/settings.py")
+    assert 'REDIS_PREFIX = "my-shop-cache:"' in (app / "origin/settings.py").read_text()
+    git(app, "add", "origin/settings.py")
+    assert "UU" not in git(app, "status", "--porcelain")
+    git(app, "commit", "--quiet", "-m", "update from the template")
+
+
 def test_edit_against_delete_keeps_the_apps_file_and_lists_it(template: Path, app: Path) -> None:
     commit(template, {}, "drop settings", delete=("origin/settings.py",))
     result = update_app(app)
@@ -104,6 +152,22 @@ def test_edit_against_delete_keeps_the_apps_file_and_lists_it(template: Path, ap
         Conflict("origin/settings.py", "deleted by the template, changed in the app")
     ]
     assert 'REDIS_PREFIX = "shop-cache:"' in (app / "origin/settings.py").read_text()
+    # git's own state for it: "deleted by them", base and ours staged, theirs absent
+    assert "UD origin/settings.py" in git(app, "status", "--porcelain").splitlines()
+
+
+def test_a_file_the_app_deleted_and_the_template_changed_is_left_deleted_by_us(
+    template: Path, app: Path
+) -> None:
+    commit(app, {}, "the app drops its wrangler.toml", delete=("wrangler.toml",))
+    commit(template, {"wrangler.toml": 'name = "outpost"\nmain = "edge/app.py"\n'}, "move main")
+    result = update_app(app)
+    assert result.conflicts == [
+        Conflict("wrangler.toml", "changed by the template, deleted in the app")
+    ]
+    assert not (app / "wrangler.toml").exists()
+    assert "DU wrangler.toml" in git(app, "status", "--porcelain").splitlines()
+    assert 'main = "edge/app.py"' in git(app, "show", ":3:wrangler.toml")
 
 
 def test_the_answers_are_reapplied_so_demo_changes_skip_a_lean_app(
@@ -173,7 +237,8 @@ def test_the_command_lists_conflicts_and_exits_3(
     monkeypatch.chdir(app)
     assert main(["update"]) == 3
     out = capsys.readouterr().out
-    assert "1 conflict(s) to resolve:\n  origin/settings.py: conflicting changes" in out
+    assert "1 conflict(s) to resolve, left unmerged" in out
+    assert "\n  origin/settings.py: conflicting changes (markers)\n" in out
 
 
 def test_the_command_says_when_there_is_nothing_to_do(

@@ -125,3 +125,26 @@ def test_overlay_files_name_their_place_in_the_app() -> None:
     assert overlay_target("origin/template/no_demo/origin/example.py.tmpl") == "origin/example.py"
     assert overlay_target("origin/template/no_demo/README") is None
     assert overlay_target("origin/example.py.tmpl") is None
+
+
+def test_an_html_mark_inside_a_table_row_marks_the_row_and_leaves_no_trace() -> None:
+    text = (
+        "| path | holds |\n"
+        "| `origin/demo/` | the shop <!-- template:demo --> |\n"
+        "| `new` | a new app <!-- template:only --> |\n"
+        "| `edge/` | the edge |\n"
+    )
+    assert apply_markers("README.md", text, demo=True) == (
+        "| path | holds |\n| `origin/demo/` | the shop |\n| `edge/` | the edge |\n"
+    )
+    assert apply_markers("README.md", text, demo=False) == (
+        "| path | holds |\n| `edge/` | the edge |\n"
+    )
+
+
+def test_a_markdown_line_can_exist_only_without_the_demo() -> None:
+    text = "| a | b |\n<!-- template:no-demo: | `origin/example.py` | the first route | -->\n"
+    assert apply_markers("README.md", text, demo=True) == "| a | b |\n"
+    assert apply_markers("README.md", text, demo=False) == (
+        "| a | b |\n| `origin/example.py` | the first route |\n"
+    )

@@ -1,6 +1,7 @@
+# template:demo-only
 """What the origin exports beyond HTTP requests: the store's reads and outages, idempotent
-replays and the database pool, read from ``/metrics`` of the real app on both databases.
-# template:demo-only (the requests are the demo's product reads and orders)"""
+replays and the database pool, read from ``/metrics`` of the real app on both databases (the
+requests are the demo's product reads and orders)."""
 
 from __future__ import annotations
 

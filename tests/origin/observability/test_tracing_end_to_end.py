@@ -1,5 +1,6 @@
+# template:demo-only
 """One trace from the edge through the origin to the database and Redis, received by a real
-OTLP/HTTP receiver.  # template:demo-only (it reads the demo's products)"""
+OTLP/HTTP receiver (it reads the demo's products)."""
 
 from __future__ import annotations
 

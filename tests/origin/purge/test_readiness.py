@@ -1,5 +1,6 @@
-"""# template:demo-only: through the demo shop's routes.
-``/readyz`` stays ready while purges queue, and shows how long the oldest has waited."""
+# template:demo-only
+"""``/readyz`` stays ready while purges queue, and shows how long the oldest has waited (through
+the demo shop's routes)."""
 
 from __future__ import annotations
 

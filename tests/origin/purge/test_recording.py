@@ -1,5 +1,5 @@
-"""# template:demo-only: through the demo shop's routes.
-A write's purge is recorded in the write's own transaction: committed write, recorded purge;
+# template:demo-only
+"""A write's purge is recorded in the write's own transaction: committed write, recorded purge;
 failed write, none. Through the demo's HTTP routes on SQLite and PostgreSQL."""
 
 from __future__ import annotations
