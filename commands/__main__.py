@@ -1,7 +1,7 @@
-"""``python -m origin.cli``: the same as the ``outpost`` console script."""
+"""``python -m commands``: the same as the ``outpost`` console script."""
 
 import sys
 
-from origin.cli import main
+from commands import main
 
 sys.exit(main())

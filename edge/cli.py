@@ -16,9 +16,9 @@ import signal
 import socket
 from typing import Any
 
-from origin.cli.arguments import port_number
-from origin.cli.failures import BAD_SETTING, CommandFailed, Listener
-from origin.cli.listening import bind, hand_over, url_of
+from shared.cli.arguments import port_number
+from shared.cli.failures import BAD_SETTING, CommandFailed, Listener, configuration_failure
+from shared.cli.listening import bind, hand_over, url_of
 
 DEFAULT_EDGE_PORT = 8787  # wrangler dev's port, so URLs look the same under either runtime
 DEFAULT_ORIGIN_URL = "http://127.0.0.1:8000"
@@ -52,6 +52,15 @@ def register(verbs: Any) -> None:
         "(EDGE_MODE, default local)",
     )
     edge.set_defaults(handler=run_edge)
+
+
+def known_failure(error: BaseException) -> CommandFailed | None:
+    """The edge's errors a user can cause: a setting it cannot use."""
+    from edge.config import ConfigError  # only a failing verb needs it
+
+    if isinstance(error, ConfigError):
+        return configuration_failure(error)
+    return None
 
 
 def edge_environment(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, str]:

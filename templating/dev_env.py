@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from origin.template.names import AppName
+from templating.names import AppName
 
 SECRET_BYTES = 32
 EDGE_KEY_ID = "dev"

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from origin.template import git
-from origin.template.dev_env import development_env
-from origin.template.errors import TemplateError
-from origin.template.names import dependency_names, parse_app_name
-from origin.template.record import RECORD_FILE, TemplateRecord
-from origin.template.tidy import tidy
-from origin.template.tree import Answers, TreeFile, render
+from templating import git
+from templating.dev_env import development_env
+from templating.errors import TemplateError
+from templating.names import dependency_names, parse_app_name
+from templating.record import RECORD_FILE, TemplateRecord
+from templating.tidy import tidy
+from templating.tree import Answers, TreeFile, render
 
 DOTENV = ".env"
 

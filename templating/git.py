@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from origin.template.errors import TemplateError
-from origin.template.tree import TreeFile
+from templating.errors import TemplateError
+from templating.tree import TreeFile
 
 # A commit is needed even where the user never configured git (CI, containers).
 _FALLBACK_IDENTITY = ("-c", "user.name=outpost new", "-c", "user.email=outpost-new@localhost")

@@ -4,7 +4,7 @@
 template at the new commit rendered the same way, ``ours`` the app as committed now. As in
 ``git merge``: a side that did not change a file takes the other side's version; when both
 changed it, the lines are merged (:class:`Merge`, done by ``git merge-file``) and overlapping
-edits become conflict markers. The decisions are pure; :mod:`origin.template.updating` acts.
+edits become conflict markers. The decisions are pure; :mod:`templating.updating` acts.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from origin.template.tree import TreeFile
+from templating.tree import TreeFile
 
 
 @dataclass(frozen=True)

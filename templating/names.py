@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-from origin.template.errors import TemplateError
+from templating.errors import TemplateError
 
 MAX_NAME_LENGTH = 40  # Cloudflare worker names allow 63; leave room for "-staging" and the like
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
@@ -27,6 +27,8 @@ RESERVED_NAMES = frozenset(
         "edge",
         "shared",
         "loadtest",
+        "templating",
+        "commands",
         "tests",
         "test",
         "app",

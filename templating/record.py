@@ -10,9 +10,9 @@ import json
 import re
 from dataclasses import dataclass, replace
 
-from origin.template.errors import TemplateError
-from origin.template.names import AppName, is_well_formed
-from origin.template.tree import Answers
+from templating.errors import TemplateError
+from templating.names import AppName, is_well_formed
+from templating.tree import Answers
 
 RECORD_FILE = ".outpost-template.json"
 RECORD_VERSION = 1

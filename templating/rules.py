@@ -7,7 +7,7 @@ prefix, the README title... Every occurrence is renamed, in file contents and in
 cover the slug) and in :data:`PROTECTED_PHRASES` (where the text names the template itself).
 
 Which spelling replaces an occurrence depends on its neighbours, so each rule is a pattern plus
-the :class:`~origin.template.names.AppName` spelling it takes. Rules apply in order, first match
+the :class:`~templating.names.AppName` spelling it takes. Rules apply in order, first match
 wins at each position.
 """
 
@@ -17,15 +17,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from origin.template.names import AppName
+from templating.names import AppName
 
 TEMPLATE_SLUG = "outpost"
 
 # Paths (prefixes; a trailing "/" means a directory) whose contents are copied unchanged.
 EXEMPT_PATHS: tuple[str, ...] = (
-    "origin/template/",  # the machinery names the template it re-renders on `update`
-    "origin/cli/new.py",
-    "origin/cli/update.py",
+    "templating/",  # the machinery names the template it re-renders on `update`
     "docs/new-app.md",  # how apps relate to the template: it is about the template
     "tests/data/",  # signed test vectors: renaming their issuer or secret breaks them
     # Its realm "outpost" is what a sanitiser makes of 'out"po\\st', not the app's name.

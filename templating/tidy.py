@@ -24,8 +24,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from origin.template.errors import TemplateError
-from origin.template.tree import TreeFile
+from templating.errors import TemplateError
+from templating.tree import TreeFile
 
 CONFIG_FILE = "pyproject.toml"
 RUFF_SETTINGS = "[tool.ruff"

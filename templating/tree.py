@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from origin.template import rules, variants
-from origin.template.names import AppName
+from templating import rules, variants
+from templating.names import AppName
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from origin.template import git
-from origin.template.errors import TemplateError
-from origin.template.merge import Conflict, Delete, Merge, Write, plan_update
-from origin.template.record import RECORD_FILE, TemplateRecord
-from origin.template.tidy import tidy
-from origin.template.tree import TreeFile, render
+from templating import git
+from templating.errors import TemplateError
+from templating.merge import Conflict, Delete, Merge, Write, plan_update
+from templating.record import RECORD_FILE, TemplateRecord
+from templating.tidy import tidy
+from templating.tree import TreeFile, render
 
 
 @dataclass

@@ -28,14 +28,13 @@ DEMO_PATHS: tuple[str, ...] = (
     # the catalog, place orders): without the shop there is nothing for them to measure.
     "loadtest/",
     "tests/loadtest/",
-    "origin/cli/bench.py",
     "benchmarks/origin_throughput.py",
     "benchmarks/origin_tracing.py",
     "benchmarks/edge_overhead.py",
     "docs/loadtest.md",
 )
-TEMPLATE_ONLY_PATHS: tuple[str, ...] = ("tests/template/",)
-NO_DEMO_OVERLAY = "origin/template/no_demo/"
+TEMPLATE_ONLY_PATHS: tuple[str, ...] = ("tests/templating/",)
+NO_DEMO_OVERLAY = "templating/no_demo/"
 OVERLAY_SUFFIX = ".tmpl"
 DEMO_JSON_LINES: dict[str, tuple[str, ...]] = {
     "shared/policies/routes.json": (r'"prefix":\s*"/api/(?:products|orders)',),

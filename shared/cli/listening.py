@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from origin.cli.failures import Listener, listen_failure
+from shared.cli.failures import Listener, listen_failure
 
 
 def bind(listener: Listener) -> socket.socket:

@@ -50,8 +50,8 @@ def register(verbs: Any) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from origin.template.errors import TemplateError
-    from origin.template.generate import create_app
+    from templating.errors import TemplateError
+    from templating.generate import create_app
 
     try:
         source = args.template or default_template_source(PROJECT_ROOT)
@@ -68,8 +68,8 @@ def run_new(args: argparse.Namespace) -> int:
 def default_template_source(project_root: Path) -> str:
     """The template this code belongs to: the recorded one inside a generated app, else the
     repository this code runs from."""
-    from origin.template.errors import TemplateError
-    from origin.template.record import RECORD_FILE, TemplateRecord
+    from templating.errors import TemplateError
+    from templating.record import RECORD_FILE, TemplateRecord
 
     record = project_root / RECORD_FILE
     if record.is_file():

@@ -37,8 +37,8 @@ CONFLICTS_LEFT = 3
 
 
 def run_update(args: argparse.Namespace) -> int:
-    from origin.template.errors import TemplateError
-    from origin.template.updating import update_app
+    from templating.errors import TemplateError
+    from templating.updating import update_app
 
     try:
         result = update_app(Path.cwd(), ref=args.ref, source=args.template)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.template.repos import make_template
+from tests.templating.repos import make_template
 
 
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
-    """A small template repository (see :data:`tests.template.repos.SMALL_TEMPLATE`)."""
+    """A small template repository (see :data:`tests.templating.repos.SMALL_TEMPLATE`)."""
     return make_template(tmp_path / "template")
 
 

@@ -2,7 +2,7 @@
 # Slow check (for .ci/run, not the default suite): generate an app with and without the demo
 # from the template at HEAD and run each app's own README test command, `./scripts/test`, which
 # creates the app's own virtual environment and runs its ruff, mypy and whole pytest suite.
-# Usage: tests/template/generated_app_check.sh [WORK_DIR]   (default: a temporary directory)
+# Usage: tests/templating/generated_app_check.sh [WORK_DIR]   (default: a temporary directory)
 set -eu
 cd "$(dirname "$0")/../.."
 template=$(pwd)

@@ -16,7 +16,7 @@ SMALL_TEMPLATE: dict[str, str | bytes] = {
     "pyproject.toml": (
         '[project]\nname = "outpost"\nversion = "0.1.0"\ndependencies = ["starlette>=1", '
         '"Py_JWT[crypto]>=2"]\n\n[project.optional-dependencies]\ndev = ["pytest>=8"]\n\n'
-        '[project.scripts]\noutpost = "origin.cli:main"\n'
+        '[project.scripts]\noutpost = "commands:main"\n'
     ),
     "README.md": (
         "# outpost\n\nRun `outpost dev`; settings carry the `OUTPOST_` prefix.\n\n"
@@ -42,9 +42,9 @@ SMALL_TEMPLATE: dict[str, str | bytes] = {
     ),
     "origin/demo/__init__.py": "",
     "origin/demo/routes.py": 'ROUTES = ["products", "orders"]\n',
-    "origin/template/__init__.py": "",
-    "origin/template/rules.py": 'TEMPLATE_SLUG = "outpost"\n',
-    "origin/template/no_demo/origin/example.py.tmpl": 'ROUTES = ["hello"]\n',
+    "templating/__init__.py": "",
+    "templating/rules.py": 'TEMPLATE_SLUG = "outpost"\n',
+    "templating/no_demo/origin/example.py.tmpl": 'ROUTES = ["hello"]\n',
     "shared/policies/routes.json": (
         '{\n  "routes": [\n    {"prefix": "/healthz", "auth": "public"},\n'
         '    {"prefix": "/api/products", "auth": "public"},\n'
@@ -53,7 +53,7 @@ SMALL_TEMPLATE: dict[str, str | bytes] = {
     "shared/assertion.py": 'HEADER = "X-Outpost-Assertion"\n',
     "scripts/dev+x": "#!/bin/sh\nexec .venv/bin/outpost dev\n",
     "tests/data/issuer.txt": "signed by outpost\n",
-    "tests/template/test_generation.py": "def test_nothing() -> None: ...\n",
+    "tests/templating/test_generation.py": "def test_nothing() -> None: ...\n",
     "assets/logo.bin": b"\x89PNG\0outpost\0",
 }
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from origin.template.dev_env import development_env
-from origin.template.names import AppName
+from templating.dev_env import development_env
+from templating.names import AppName
 
 
 def settings(text: str) -> dict[str, str]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from origin.template.merge import Conflict, Delete, Merge, Write, plan_update
-from origin.template.tree import TreeFile
+from templating.merge import Conflict, Delete, Merge, Write, plan_update
+from templating.tree import TreeFile
 
 OLD = TreeFile(b"old\n")
 NEW = TreeFile(b"new\n")

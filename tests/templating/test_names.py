@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from origin.template.errors import TemplateError
-from origin.template.names import AppName, dependency_names, parse_app_name
+from templating.errors import TemplateError
+from templating.names import AppName, dependency_names, parse_app_name
 
 
 @pytest.mark.parametrize("raw", ["shop", "my-shop", "shop2", "a1-b2-c3", "x" * 40])

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from origin.cli import main
-from origin.template.errors import TemplateError
-from origin.template.generate import create_app
-from origin.template.rules import leftover_slugs
-from tests.template.repos import commit, git, status, write_files
+from commands import main
+from templating.errors import TemplateError
+from templating.generate import create_app
+from templating.rules import leftover_slugs
+from tests.templating.repos import commit, git, status, write_files
 
 
 def app_files(root: Path) -> dict[str, str]:
@@ -32,7 +32,7 @@ def test_every_identity_is_renamed(template: Path, apps: Path) -> None:
     app = create_app(apps / "shop", "my-shop", source=str(template)).path
     files = app_files(app)
     assert 'name = "my-shop"' in files["pyproject.toml"]
-    assert 'my-shop = "origin.cli:main"' in files["pyproject.toml"]
+    assert 'my-shop = "commands:main"' in files["pyproject.toml"]
     assert files["wrangler.toml"].startswith('name = "my-shop"\n')
     assert files["compose.yaml"].startswith("name: my-shop\n")
     assert "image: my-shop-origin:latest" in files["compose.yaml"]
@@ -50,7 +50,7 @@ def test_no_slug_is_left_outside_the_allowed_places(template: Path, apps: Path) 
     app = create_app(apps / "shop", "my-shop", source=str(template)).path
     left = {path: leftover_slugs(text) for path, text in app_files(app).items()}
     assert {path for path, found in left.items() if found} == {
-        "origin/template/rules.py",  # the machinery names its template
+        "templating/rules.py",  # the machinery names its template
         "tests/data/issuer.txt",  # frozen test data
         "assets/logo.bin",  # binary
     }
@@ -60,7 +60,7 @@ def test_template_only_text_and_files_stay_behind(template: Path, apps: Path) ->
     app = create_app(apps / "shop", "my-shop", source=str(template)).path
     files = app_files(app)
     assert "Start a new app" not in files["README.md"]
-    assert not any(path.startswith("tests/template/") for path in files)
+    assert not any(path.startswith("tests/templating/") for path in files)
 
 
 def test_the_demo_is_kept_by_default_and_wired(template: Path, apps: Path) -> None:

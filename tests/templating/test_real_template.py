@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from origin.template.generate import create_app
-from origin.template.names import MAX_NAME_LENGTH
-from origin.template.record import RECORD_FILE
-from origin.template.rules import TEMPLATE_SLUG, is_exempt, leftover_slugs
-from tests.template.repos import commit, git
+from templating.generate import create_app
+from templating.names import MAX_NAME_LENGTH
+from templating.record import RECORD_FILE
+from templating.rules import TEMPLATE_SLUG, is_exempt, leftover_slugs
+from tests.templating.repos import commit, git
 
 PROJECT = Path(__file__).resolve().parents[2]
-MACHINERY = ("origin/template", "origin/cli/new.py", "origin/cli/update.py", "docs/new-app.md")
+MACHINERY = ("templating", "docs/new-app.md")
 FAST_TESTS = ("tests/shared", "tests/origin/test_settings.py")
 
 
@@ -143,12 +143,12 @@ def test_the_app_passes_a_fast_subset_of_its_own_tests(shop: Path) -> None:
 def test_an_app_s_ci_runs_its_own_test_command_and_none_of_the_template_s_checks(
     shop: Path, lean: Path
 ) -> None:
-    assert "tests/template/generated_app_check.sh" in (PROJECT / ".ci/run").read_text()
+    assert "tests/templating/generated_app_check.sh" in (PROJECT / ".ci/run").read_text()
     for app in (shop, lean):
         ci = (app / ".ci/run").read_text()
         assert "\n./scripts/test\n" in ci
-        assert "tests/template" not in ci
-        assert not (app / "tests/template").exists()
+        assert "tests/templating" not in ci
+        assert not (app / "tests/templating").exists()
 
 
 def test_the_lean_app_has_no_demo(lean: Path) -> None:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from origin.template.errors import TemplateError
-from origin.template.names import AppName
-from origin.template.record import TemplateRecord
-from origin.template.tree import Answers
+from templating.errors import TemplateError
+from templating.names import AppName
+from templating.record import TemplateRecord
+from templating.tree import Answers
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 RECORD = TemplateRecord("/srv/outpost", COMMIT, Answers(AppName("my-shop"), demo=False))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from origin.template.names import AppName
-from origin.template.tree import Answers, TreeFile, render
+from templating.names import AppName
+from templating.tree import Answers, TreeFile, render
 
 NAME = AppName("my-shop")
 TEMPLATE = {
@@ -13,9 +13,9 @@ TEMPLATE = {
         b"import demo  # template:demo\n# template:no-demo: import example\n"
     ),
     "origin/demo/routes.py": TreeFile(b"ROUTES = []\n"),
-    "origin/template/rules.py": TreeFile(b'TEMPLATE_SLUG = "outpost"  # template:demo\n'),
-    "origin/template/no_demo/origin/example.py.tmpl": TreeFile(b'LOGGER = "outpost.example"\n'),
-    "tests/template/test_new.py": TreeFile(b""),
+    "templating/rules.py": TreeFile(b'TEMPLATE_SLUG = "outpost"  # template:demo\n'),
+    "templating/no_demo/origin/example.py.tmpl": TreeFile(b'LOGGER = "outpost.example"\n'),
+    "tests/templating/test_new.py": TreeFile(b""),
     "assets/logo.bin": TreeFile(b"\x89outpost\0"),
     "assets/latin1.txt": TreeFile("café outpost".encode("latin-1")),
 }
@@ -40,12 +40,12 @@ def test_the_lean_app_has_the_example_in_place_of_the_demo() -> None:
 def test_the_machinery_is_copied_verbatim_and_its_tests_are_left_out() -> None:
     for demo in (True, False):
         app = render(TEMPLATE, Answers(NAME, demo=demo))
-        assert app["origin/template/rules.py"] == TEMPLATE["origin/template/rules.py"]
+        assert app["templating/rules.py"] == TEMPLATE["templating/rules.py"]
         assert (
-            app["origin/template/no_demo/origin/example.py.tmpl"]
-            == TEMPLATE["origin/template/no_demo/origin/example.py.tmpl"]
+            app["templating/no_demo/origin/example.py.tmpl"]
+            == TEMPLATE["templating/no_demo/origin/example.py.tmpl"]
         )
-        assert "tests/template/test_new.py" not in app
+        assert "tests/templating/test_new.py" not in app
 
 
 def test_files_that_are_not_utf8_text_are_copied_byte_for_byte() -> None:

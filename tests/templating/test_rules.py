@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from origin.template.names import AppName
-from origin.template.rules import (
+from templating.names import AppName
+from templating.rules import (
     EXEMPT_PATHS,
     RENAME_RULES,
     TEMPLATE_SLUG,
@@ -26,7 +26,7 @@ NAME = AppName("my-shop")
     ("template", "app"),
     [
         ('name = "outpost"', 'name = "my-shop"'),  # distribution, worker, compose project
-        ('outpost = "origin.cli:main"', 'my-shop = "origin.cli:main"'),  # console script
+        ('outpost = "commands:main"', 'my-shop = "commands:main"'),  # console script
         ('ENV_PREFIX = "OUTPOST_"', 'ENV_PREFIX = "MY_SHOP_"'),
         ("OUTPOST_ENV=production", "MY_SHOP_ENV=production"),
         ('getLogger("outpost.origin.kv")', 'getLogger("my-shop.origin.kv")'),
@@ -88,7 +88,7 @@ def test_exempt_paths_keep_their_names(path: str) -> None:
 
 def test_a_path_that_merely_starts_like_an_exempt_directory_is_not_exempt() -> None:
     assert not is_exempt("origin/templates.py")
-    assert is_exempt("origin/template/rules.py")
+    assert is_exempt("templating/rules.py")
 
 
 def test_leftovers_are_found_in_any_letter_case() -> None:

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from origin.template.tidy import excused_codes, tidy
-from origin.template.tree import TreeFile
+from templating.tidy import excused_codes, tidy
+from templating.tree import TreeFile
 
 # The app's settings: a short limit so that small examples cross it; S603 is what the
 # template excuses with a trailing comment, I001 is what leaving out an import can disturb.

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from origin.cli import main
-from origin.template.errors import TemplateError
-from origin.template.generate import create_app
-from origin.template.merge import Conflict
-from origin.template.updating import update_app
-from tests.template.repos import commit, git, status
+from commands import main
+from templating.errors import TemplateError
+from templating.generate import create_app
+from templating.merge import Conflict
+from templating.updating import update_app
+from tests.templating.repos import commit, git, status
 
 SETTINGS = (
     'ENV_PREFIX = "OUTPOST_"\nREDIS_PREFIX = "outpost:"\n'

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from origin.template.variants import apply_markers, keeps_file, overlay_target
+from templating.variants import apply_markers, keeps_file, overlay_target
 
 APP_PY = """from origin.demo import routes as demo  # template:demo
 # template:no-demo: from origin import example
@@ -113,7 +113,7 @@ def test_the_demo_only_mark_is_removed_from_the_files_it_keeps() -> None:
 
 def test_the_template_machinerys_tests_stay_with_the_template() -> None:
     for demo in (True, False):
-        assert not keeps_file("tests/template/test_new.py", "", demo=demo)
+        assert not keeps_file("tests/templating/test_new.py", "", demo=demo)
     assert keeps_file("tests/origin/test_app.py", "", demo=False)
 
 
@@ -122,6 +122,6 @@ def test_binary_files_are_kept_by_path_alone() -> None:
 
 
 def test_overlay_files_name_their_place_in_the_app() -> None:
-    assert overlay_target("origin/template/no_demo/origin/example.py.tmpl") == "origin/example.py"
-    assert overlay_target("origin/template/no_demo/README") is None
+    assert overlay_target("templating/no_demo/origin/example.py.tmpl") == "origin/example.py"
+    assert overlay_target("templating/no_demo/README") is None
     assert overlay_target("origin/example.py.tmpl") is None

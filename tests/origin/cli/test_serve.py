@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.ports import closed_port_url, free_port
 
-OUTPOST = [sys.executable, "-m", "origin.cli"]
+OUTPOST = [sys.executable, "-m", "commands"]
 README_START_COMMAND = Path(__file__).resolve().parents[3] / "scripts" / "dev"
 
 

@@ -12,7 +12,14 @@ import socket
 
 import pytest
 
-from origin.cli.failures import BAD_SETTING, Listener, known_failure, listen_failure, reason_of
+from shared.cli.failures import (
+    BAD_SETTING,
+    CommandFailed,
+    Listener,
+    known_failure,
+    listen_failure,
+    reason_of,
+)
 
 ORIGIN = Listener(
     "origin", "127.0.0.1", 80, host_option="--host or OUTPOST_HOST", port_option="--port"
@@ -60,11 +67,19 @@ def test_an_error_nobody_expected_is_not_dressed_up_as_a_known_failure() -> None
     assert known_failure(OSError(errno.ECONNRESET, "reset")) is None  # no file to point at
 
 
-def test_a_bad_setting_is_a_configuration_error_with_its_own_status() -> None:
-    from origin.settings import SettingsError
+def test_a_packages_rule_names_its_own_errors_before_the_generic_file_failure() -> None:
+    def settings_rule(error: BaseException) -> CommandFailed | None:
+        if isinstance(error, FileNotFoundError):
+            return CommandFailed("configuration error: no settings file", BAD_SETTING)
+        return None
 
-    failure = known_failure(SettingsError("OUTPOST_PORT='http': not a number"))
+    missing = FileNotFoundError(errno.ENOENT, "No such file", "/etc/app.toml")
 
-    assert failure is not None
-    assert failure.exit_status == BAD_SETTING
-    assert str(failure).startswith("configuration error: OUTPOST_PORT")
+    by_rule = known_failure(missing, [settings_rule])
+    generic = known_failure(missing)
+
+    assert by_rule is not None
+    assert (str(by_rule), by_rule.exit_status) == ("configuration error: no settings file", 2)
+    assert generic is not None
+    assert str(generic).startswith("cannot use /etc/app.toml (No such file or directory)")
+    assert known_failure(KeyError("a bug"), [settings_rule]) is None
