@@ -26,7 +26,9 @@ runpy.run_module("commands", run_name="__main__", alter_sys=True)
 """
 
 
-def outpost(*arguments: str, cwd: Path, isolated: bool = False) -> subprocess.CompletedProcess[str]:
+def run_command(
+    *arguments: str, cwd: Path, isolated: bool = False
+) -> subprocess.CompletedProcess[str]:
     launcher = ["-c", WITHOUT_THE_DEVELOPMENT_INSTALL] if isolated else ["-m", "commands"]
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     return subprocess.run(  # noqa: S603 - our own command line
@@ -50,7 +52,7 @@ def listed_verbs(help_text: str) -> list[str]:
 
 
 def test_every_installed_package_brings_its_verbs() -> None:
-    helped = outpost("--help", cwd=ROOT)
+    helped = run_command("--help", cwd=ROOT)
 
     assert helped.returncode == 0, helped.stderr
     assert listed_verbs(helped.stdout) == ALL_VERBS
@@ -60,9 +62,9 @@ def test_the_production_image_s_packages_give_the_origin_s_verbs_only(tmp_path: 
     for package in ("shared", "origin", "commands"):  # the Dockerfile's COPY lines
         shutil.copytree(ROOT / package, tmp_path / package)
 
-    helped = outpost("--help", cwd=tmp_path, isolated=True)
-    db_helped = outpost("db", "--help", cwd=tmp_path, isolated=True)
-    edge = outpost("edge", cwd=tmp_path, isolated=True)
+    helped = run_command("--help", cwd=tmp_path, isolated=True)
+    db_helped = run_command("db", "--help", cwd=tmp_path, isolated=True)
+    edge = run_command("edge", cwd=tmp_path, isolated=True)
 
     assert helped.returncode == 0, helped.stderr
     assert listed_verbs(helped.stdout) == ORIGIN_VERBS
