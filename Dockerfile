@@ -35,13 +35,12 @@ RUN --mount=type=secret,id=pip_cert,required=false \
     python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > runtime-requirements.txt \
  && pip-install -c requirements.lock -r runtime-requirements.txt
 
-# Then the project itself, as a regular (non-editable) install into the venv.
+# Then the project itself, as a regular (non-editable) install into the venv: the origin, what it
+# stands on and the command's entry point only. The edge, the load test and the template tooling
+# do not run here, so the image does not hold them (and `outpost` offers none of their verbs).
 COPY shared ./shared
 COPY origin ./origin
-COPY edge ./edge
-# template:demo-begin
-COPY loadtest ./loadtest
-# template:demo-end
+COPY commands ./commands
 RUN --mount=type=secret,id=pip_cert,required=false \
     --mount=type=cache,target=/root/.cache/pip \
     pip-install --no-deps . \

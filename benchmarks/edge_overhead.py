@@ -40,7 +40,7 @@ CACHED_PATH = "/api/products/1"  # public, s-maxage=60: answered by the edge onc
 
 
 def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "origin.cli", *args]
+    return [sys.executable, "-m", "commands", *args]
 
 
 @contextmanager

@@ -115,7 +115,7 @@ def databases(scratch: Path) -> Iterator[dict[str, str]]:
         for url in urls.values():
             for verb in (["db", "upgrade"], ["db", "seed"]):
                 subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
-                    [sys.executable, "-m", "origin.cli", *verb],
+                    [sys.executable, "-m", "commands", *verb],
                     env={**os.environ, "DATABASE_URL": url},
                     check=True,
                     stdout=subprocess.DEVNULL,
@@ -159,7 +159,7 @@ def origins(urls: dict[str, str], scratch: Path) -> Iterator[dict[tuple[str, boo
                 log = (scratch / f"origin-{database}-{cached}.log").open("wb")
                 processes.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "origin.cli", "origin"],
+                        [sys.executable, "-m", "commands", "origin"],
                         env=env,
                         stdout=log,
                         stderr=subprocess.STDOUT,

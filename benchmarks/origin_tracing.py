@@ -185,7 +185,7 @@ def origins(
             log = (scratch / f"origin-{port}.log").open("wb")
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "origin.cli", "origin"],
+                    [sys.executable, "-m", "commands", "origin"],
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -118,7 +118,7 @@ def purger(api: CloudflareApi, database_url: str, plan: str) -> Iterator[None]:
         "OUTPOST_LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "origin.cli", "purger"],
+        [sys.executable, "-m", "commands", "purger"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

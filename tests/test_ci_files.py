@@ -22,6 +22,8 @@ from origin.settings import Settings, SettingsError, read_dotenv
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 TOOLS = Path(sys.executable).parent  # the venv's bin/, where the dev extra's linters live
+# The packages the production image holds: the origin, what it stands on, the command's entry.
+IMAGE_PACKAGES = {"shared", "origin", "commands"}
 PINNED_ACTION = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
 
@@ -222,14 +224,17 @@ def test_dockerignore_lets_only_the_source_and_its_metadata_into_the_build() -> 
     ]
     assert lines[0] == "*", "an allow-list starts by excluding everything"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "requirements.lock", "README.md"} | {
-        "shared",
-        "origin",
-        "edge",
-        "loadtest",  # template:demo
-    }
+    assert allowed == {"pyproject.toml", "requirements.lock", "README.md"} | IMAGE_PACKAGES
     copied = {rest.split()[0] for rest in instruction_values("COPY") if "--from" not in rest}
     assert copied <= allowed, "the Dockerfile copies something the context leaves out"
+
+
+def test_the_image_holds_the_origin_what_it_stands_on_and_the_command_only() -> None:
+    copied = {rest.split()[0] for rest in instruction_values("COPY") if "--from" not in rest}
+    assert copied - {"pyproject.toml", "requirements.lock", "README.md"} == IMAGE_PACKAGES
+    # What the image leaves out is what .ci/container checks the image cannot import.
+    container = (ROOT / ".ci" / "container").read_text(encoding="utf-8")
+    assert 'for module in ("edge", "loadtest", "templating")' in container
 
 
 # --- compose -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 
 - ``build/worker/``: ``edge/worker.py`` as ``worker.py`` (Cloudflare imports the entry as the
   top-level module ``worker``), and the packages ``edge/`` and ``shared/`` (``.py`` and ``.json``
-  files) without ``edge/runtime/cpython/`` (what only the host runs);
+  files) without what only the host runs (``HOST_ONLY``);
 - ``python_modules/`` next to wrangler.toml: the pinned wheels of ``edge/requirements.txt``
   (downloaded by ``tools/fetch-wheels.sh``) unpacked, which is where wrangler picks
   up a Python Worker's vendored packages.
@@ -33,9 +33,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENTRY = "edge/worker.py"
 PACKAGES = ("edge", "shared")
 UPLOADED_SUFFIXES = (".py", ".json")
-# What runs on the host's CPython (the CPython edge, the workerd launcher): one folder, never
-# uploaded; the worker cannot import it (sockets, threads, httpx, cryptography, subprocesses).
-HOST_ONLY = "edge/runtime/cpython"
+# What only the host runs, never uploaded (the worker cannot import it: sockets, threads, httpx,
+# cryptography, subprocesses): the CPython edge and the workerd launcher, and the `outpost`
+# command's parts that live in the uploaded packages (the edge's verb, the command toolkit).
+HOST_ONLY = ("edge/runtime/cpython", "edge/cli.py", "shared/cli")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
 
 
@@ -61,7 +62,7 @@ def worker_sources(root: Path) -> dict[str, Path]:
 
 
 def _is_host_only(name: str) -> bool:
-    return name == HOST_ONLY or name.startswith(f"{HOST_ONLY}/")
+    return any(name == root or name.startswith(f"{root}/") for root in HOST_ONLY)
 
 
 def pinned_requirements(text: str) -> list[tuple[str, str]]:

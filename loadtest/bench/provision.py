@@ -1,8 +1,9 @@
 """Prepare the bench's origin in one process: ``python -m loadtest.bench.provision SUBJECT...``.
 
 Runs the same ``outpost`` verbs a person would (``db upgrade``, ``db seed``, ``keys generate``,
-``token``) through the CLI's own entry point, in one interpreter instead of one per verb (that
-saves seconds on a busy machine). Settings come from the environment, as for ``outpost``.
+``token``) through the origin's own verb set (``origin.cli``), in one interpreter instead of one
+per verb (that saves seconds on a busy machine). Settings come from the environment, as for
+``outpost``.
 Prints a JSON object: ``{"tokens": {subject: token}}``. A subject ``name:role`` gets that role.
 """
 
@@ -21,11 +22,14 @@ class ProvisionFailed(RuntimeError):
 
 def run_cli(*arguments: str) -> str:
     """Run one ``outpost`` verb here; what it printed, or :class:`ProvisionFailed`."""
-    from origin.cli import main
+    import origin.cli
+    from shared.cli.command import build_parser, run
 
+    verb_sets = [origin.cli]
+    parser = build_parser("outpost", "the origin's verbs", verb_sets)
     printed, complaints = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(complaints):
-        code = main(list(arguments))
+        code = run(parser, verb_sets, list(arguments))
     if code != 0:
         raise ProvisionFailed(
             f"outpost {' '.join(arguments)} exited with {code}: {complaints.getvalue().strip()}"

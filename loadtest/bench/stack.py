@@ -56,7 +56,7 @@ class StackUrls:
 
 def outpost_command(*arguments: str) -> list[str]:
     """``outpost ...`` as this interpreter runs it (no reliance on the console script's PATH)."""
-    return [sys.executable, "-m", "origin.cli", *arguments]
+    return [sys.executable, "-m", "commands", *arguments]
 
 
 def origin_environment(work_dir: Path, port: int, edge_secret: str) -> dict[str, str]:

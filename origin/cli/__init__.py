@@ -1,76 +1,23 @@
-"""The ``outpost`` command: one console script, one verb per job.
+"""The origin's verbs of the ``outpost`` command: ``origin`` (serve), ``db``, ``keys``,
+``accounts``, ``token`` and ``purger``.
 
 Each verb lives in its own module and registers its parser here; heavy imports happen inside the
-verb's handler, so ``outpost --help`` stays instant.
+verb's handler, so ``outpost --help`` stays instant. The command itself (``commands``) assembles
+these with the verbs of the other installed packages.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any
 
-from origin.cli import (
-    accounts,
-    bench,  # template:demo
-    database,
-    edge,
-    keys,
-    new,
-    purger,
-    serve,
-    soak,  # template:demo
-    token,
-    update,
-)
-from origin.cli.failures import USAGE_ERROR, known_failure
+from origin.cli import accounts, database, keys, purger, serve, token
+from origin.cli.failures import known_failure
 
-VERB_MODULES = (
-    serve,
-    database,
-    keys,
-    accounts,
-    token,
-    edge,
-    purger,
-    new,
-    update,
-    bench,  # template:demo
-    soak,  # template:demo
-)
+__all__ = ["known_failure", "register"]
+
+VERB_MODULES = (serve, database, keys, accounts, token, purger)
 
 
-class CommandParser(argparse.ArgumentParser):
-    """argparse, with a usage error on one line that says where the usage is (each verb's
-    parser is one of these too: subparsers take their parent's class)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = CommandParser(
-        prog="outpost",
-        description="Run, manage and measure the outpost app (edge + origin).",
-    )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+def register(verbs: Any) -> None:
     for module in VERB_MODULES:
         module.register(verbs)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        result: int = args.handler(args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as error:
-        failure = known_failure(error)
-        if failure is None:
-            raise  # a bug: its traceback stays visible
-        print(f"outpost: {failure}", file=sys.stderr)
-        return failure.exit_status
-    return result

@@ -3,7 +3,7 @@
 Each asks once, with a short timeout, what the server's start-up would otherwise find out inside
 Hypercorn's lifespan (where a failure prints a long traceback) or after a driver's own long
 timeout (asyncpg waits 60 s for a server that does not answer). A failure is a
-:class:`~origin.cli.failures.CommandFailed` naming the cause and what to do.
+:class:`~shared.cli.failures.CommandFailed` naming the cause and what to do.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from origin.cli.failures import database_failure, keyring_failure, reason_of
+from origin.cli.failures import database_failure, keyring_failure
 from origin.settings import Settings
+from shared.cli.failures import reason_of
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine

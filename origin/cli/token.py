@@ -15,9 +15,9 @@ import sys
 import time
 from typing import Any
 
-from origin.cli.arguments import positive_int
 from origin.cli.preflight import require_keyring
 from origin.settings import Settings
+from shared.cli.arguments import positive_int
 
 MAX_SUBJECT_LENGTH = 255  # what shared.jwt accepts in ``sub``
 

@@ -66,8 +66,10 @@ def test_the_host_only_folder_and_non_module_files_are_left_out(project: Path) -
     build_worker.build(project)
     built = _files(project / "build" / "worker")
 
-    assert not [name for name in built if name.startswith(f"{build_worker.HOST_ONLY}/")]
-    assert "edge/runtime/cpython/server.py" not in built
+    assert not [name for name in built if build_worker._is_host_only(name)]
+    assert {"edge/runtime/cpython/server.py", "edge/cli.py", "shared/cli/listening.py"}.isdisjoint(
+        built
+    )
     assert "edge/requirements.txt" not in built
     assert not any("__pycache__" in name for name in built)
 
@@ -92,11 +94,15 @@ def test_no_uploaded_module_imports_what_only_the_host_has(project: Path) -> Non
     assert offenders == {}
 
 
+def test_every_host_only_path_exists() -> None:
+    # A renamed folder would otherwise slip into the upload unnoticed.
+    assert all((PROJECT_ROOT / root).exists() for root in build_worker.HOST_ONLY)
+
+
 def test_the_host_only_folder_imports_host_only_libraries() -> None:
     # The other direction: the folder really holds what the worker cannot run.
-    imported = set().union(
-        *(_top_level_imports(path) for path in (PROJECT_ROOT / build_worker.HOST_ONLY).glob("*.py"))
-    )
+    folder = PROJECT_ROOT / "edge" / "runtime" / "cpython"
+    imported = set().union(*(_top_level_imports(path) for path in folder.glob("*.py")))
 
     assert {"httpx", "h11", "cryptography", "subprocess"} <= imported
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from commands import main
 from edge.runtime.cpython.workerd_host import BUNDLE_SETTING, WorkerdUnavailable, find_setup
-from origin.cli import main
 from tests.conftest import service_missing
 from tests.edge.support.lab import Lab, running_lab
 from tests.edge.support.threads import bound_socket
@@ -67,7 +67,7 @@ def test_the_verb_serves_the_edge_until_terminated(lab: Lab, runtime: str) -> No
     sock, port = bound_socket()
     sock.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGE_", "JWT", "ORIGIN"))}
-    command = [sys.executable, "-m", "origin.cli", "edge", "--runtime", runtime]
+    command = [sys.executable, "-m", "commands", "edge", "--runtime", runtime]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [*command, "--port", str(port), "--origin", lab.base_url],
         env={**env, "EDGE_ASSERTION_SECRET": "a-test-only-assertion-secret-0123456789"},
@@ -91,7 +91,7 @@ def test_the_verb_serves_the_edge_until_terminated(lab: Lab, runtime: str) -> No
 
 def test_the_verb_announces_the_port_it_serves_on_once_it_answers(lab: Lab) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGE_", "JWT", "ORIGIN"))}
-    command = [sys.executable, "-m", "origin.cli", "edge", "--port", "0", "--origin", lab.base_url]
+    command = [sys.executable, "-m", "commands", "edge", "--port", "0", "--origin", lab.base_url]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -167,7 +167,7 @@ def _edge_process(
     if bundle_dir is not None:
         env[BUNDLE_SETTING] = str(bundle_dir)
     return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
-        [sys.executable, "-m", "origin.cli", "edge", *arguments],
+        [sys.executable, "-m", "commands", "edge", *arguments],
         env=env,
         capture_output=True,
         text=True,

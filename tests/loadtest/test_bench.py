@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from commands import main as run_cli
 from loadtest.bench.plan import SCENARIOS
-from origin.cli import main as run_cli
 from tests.loadtest.running_stack import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
 
 def bench(out: Path, *arguments: str) -> list[str]:
-    return [sys.executable, "-m", "origin.cli", "bench", "--out", str(out), *arguments]
+    return [sys.executable, "-m", "commands", "bench", "--out", str(out), *arguments]
 
 
 def listening(url: str) -> bool:

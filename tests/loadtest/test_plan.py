@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from commands import build_parser
 from loadtest.bench.plan import (
     MAX_RATE,
     MAX_USER_RATE,
@@ -17,7 +18,6 @@ from loadtest.bench.plan import (
     problems,
     users_for,
 )
-from origin.cli import build_parser
 
 OUT = Path("report")
 
@@ -113,7 +113,7 @@ def test_real_deployments_leave_out_requests_faking_the_country() -> None:
 
 
 def test_outpost_bench_s_defaults_are_the_plan_s_defaults() -> None:
-    # origin/cli/bench.py repeats them so that `outpost --help` need not import the load test.
+    # loadtest/cli/bench.py repeats them so that `outpost --help` need not import the load test.
     args = build_parser().parse_args(["bench"])
     defaults = BenchConfig(OUT)
     given = (args.edge_runtime, args.user_edge_rtt_ms, args.edge_origin_rtt_ms)

@@ -91,7 +91,7 @@ class LiveOrigin:
     def grant(self, account: Account, *roles: str) -> None:
         """``outpost accounts grant``, as an operator runs it."""
         subprocess.run(  # noqa: S603 (the project's own command, fixed arguments)
-            [sys.executable, "-m", "origin.cli", "accounts", "grant", account.email, *roles],
+            [sys.executable, "-m", "commands", "accounts", "grant", account.email, *roles],
             env={**os.environ, "DATABASE_URL": self.database_url},
             check=True,
             capture_output=True,

@@ -116,7 +116,7 @@ def test_metrics_are_for_administrators_at_the_origin_too(
 
 
 # The one table serves both variants of the template: an app made with --no-demo serves
-# /api/hello (origin/template/no_demo/) instead of the shop, and its rule stays in the table.
+# /api/hello (templating/no_demo/) instead of the shop, and its rule stays in the table.
 OTHER_VARIANTS_ROUTES = {"/api/hello"}  # template:demo
 
 

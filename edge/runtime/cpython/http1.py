@@ -18,8 +18,9 @@ deadline for the whole exchange, the answer's head and body bounded; anything th
 well-formed HTTP/1.1 answer is :class:`~edge.ports.UpstreamFailed`. A connection the origin
 closed while it sat idle is retried once on a new one (idempotent methods only), and a
 connection is reused only when h11 says the exchange ended cleanly with nothing left over.
-``httpx`` (httpcore, also on h11) remains available as :class:`edge.runtime.cpython.HttpxUpstream`;
-it spends ~1.3 ms per request on its own layers on these machines, more than the edge's budget.
+``httpx`` (httpcore, also on h11) remains available as
+:class:`edge.runtime.cpython.runtime.HttpxUpstream`; it spends ~1.3 ms per request on its own
+layers on these machines, more than the edge's budget.
 """
 
 from __future__ import annotations

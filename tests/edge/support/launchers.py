@@ -148,7 +148,7 @@ def edge_process(env: Mapping[str, str]) -> Iterator[tuple[str, int]]:
     inherited = {
         k: v for k, v in os.environ.items() if not k.startswith(("EDGE_", "JWT", "ORIGIN"))
     }
-    command = [sys.executable, "-m", "origin.cli", "edge", "--port", str(port)]
+    command = [sys.executable, "-m", "commands", "edge", "--port", str(port)]
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         command, env={**inherited, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

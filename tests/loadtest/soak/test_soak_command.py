@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from origin.cli import main as run_cli
+from commands import main as run_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -20,7 +20,7 @@ def test_a_one_minute_soak_has_no_unintended_error_and_reports_every_part(
 ) -> None:
     out = tmp_path / "soak"
     result = subprocess.run(  # noqa: S603 - our own interpreter and arguments, no shell
-        [sys.executable, "-m", "origin.cli", "soak", "--minutes", "1", "--rate", "8", "--out", out],
+        [sys.executable, "-m", "commands", "soak", "--minutes", "1", "--rate", "8", "--out", out],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -40,7 +40,7 @@ async def registered(url: str, email: str) -> None:
 
 def accounts_command(url: str, tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "origin.cli", "accounts", *arguments],
+        [sys.executable, "-m", "commands", "accounts", *arguments],
         env={**os.environ, "DATABASE_URL": url, "OUTPOST_DATA_DIR": str(tmp_path)},
         cwd=tmp_path,  # no .env of the developer's
         capture_output=True,

@@ -1,70 +1,32 @@
-"""The one line each known start-up failure becomes: its cause, then the option that fixes it.
-
-The real commands run these failures in test_startup_failures.py; the errors below are the ones
-a test machine cannot always cause (root may bind port 80) and the classes nobody expected.
-"""
+"""The origin's rule for the command's one-line failures: its settings, its database."""
 
 from __future__ import annotations
 
-import errno
-import os
-import socket
-
-import pytest
-
-from origin.cli.failures import BAD_SETTING, Listener, known_failure, listen_failure, reason_of
-
-ORIGIN = Listener(
-    "origin", "127.0.0.1", 80, host_option="--host or OUTPOST_HOST", port_option="--port"
-)
-
-
-@pytest.mark.parametrize(
-    ("error", "cause", "remedy"),
-    [
-        (OSError(errno.EADDRINUSE, "in use"), "port 80 is already in use", "--port"),
-        (OSError(errno.EACCES, "denied"), "permission denied", "from 1024 up with --port"),
-        (OSError(errno.EADDRNOTAVAIL, "no"), "not an address of this machine", "--host or"),
-        (socket.gaierror(socket.EAI_NONAME, "unknown"), "does not resolve", "--host or"),
-        (OSError(errno.ENOBUFS, "no buffers"), os.strerror(errno.ENOBUFS), "--port"),
-    ],
-)
-def test_a_listen_failure_names_the_address_the_cause_and_the_option(
-    error: OSError, cause: str, remedy: str
-) -> None:
-    message = str(listen_failure(error, ORIGIN))
-
-    assert message.startswith("cannot serve the origin on 127.0.0.1:80")
-    assert cause in message
-    assert remedy in message
-    assert "\n" not in message
-
-
-def test_an_ipv6_address_is_written_in_brackets() -> None:
-    listener = Listener("edge", "::1", 8787, host_option="--host", port_option="--port")
-
-    assert "[::1]:8787" in str(listen_failure(OSError(errno.EADDRINUSE, "in use"), listener))
-
-
-def test_the_reason_is_the_systems_words_not_the_librarys() -> None:
-    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)")
-    wrapped = RuntimeError("the client gave up")
-    wrapped.__cause__ = refused
-
-    assert reason_of(refused) == os.strerror(errno.ECONNREFUSED)
-    assert reason_of(wrapped) == os.strerror(errno.ECONNREFUSED)
-
-
-def test_an_error_nobody_expected_is_not_dressed_up_as_a_known_failure() -> None:
-    assert known_failure(KeyError("a bug")) is None
-    assert known_failure(OSError(errno.ECONNRESET, "reset")) is None  # no file to point at
+from origin.cli.failures import known_failure
+from origin.db.migrate import DatabaseNotMigrated
+from origin.settings import SettingsError
+from shared.cli.failures import BAD_SETTING, FAILED
 
 
 def test_a_bad_setting_is_a_configuration_error_with_its_own_status() -> None:
-    from origin.settings import SettingsError
-
     failure = known_failure(SettingsError("OUTPOST_PORT='http': not a number"))
 
     assert failure is not None
     assert failure.exit_status == BAD_SETTING
     assert str(failure).startswith("configuration error: OUTPOST_PORT")
+
+
+def test_an_unmigrated_database_says_what_to_run() -> None:
+    failure = known_failure(DatabaseNotMigrated(None, "0002", known=False))
+
+    assert failure is not None
+    assert failure.exit_status == FAILED
+    assert str(failure).startswith("the database has no schema yet")
+    assert str(failure).endswith("db upgrade`")
+
+
+def test_errors_of_other_packages_are_not_the_origins() -> None:
+    from edge.config import ConfigError
+
+    assert known_failure(ConfigError("ORIGIN_URL is required")) is None
+    assert known_failure(KeyError("a bug")) is None

@@ -1,4 +1,5 @@
-"""``outpost dev`` and ``outpost origin`` as a user runs them: real processes, real ports."""
+"""``outpost origin`` as a user runs it: real processes, real ports (``outpost dev``:
+tests/commands/test_dev.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,7 @@ import pytest
 
 from tests.support.ports import closed_port_url, free_port
 
-OUTPOST = [sys.executable, "-m", "origin.cli"]
-README_START_COMMAND = Path(__file__).resolve().parents[3] / "scripts" / "dev"
+OUTPOST = [sys.executable, "-m", "commands"]
 
 
 @contextmanager
@@ -74,52 +74,6 @@ def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=20)
     return process.returncode, output
-
-
-def test_the_readme_start_command_serves_the_app_through_the_edge_and_stops_on_ctrl_c(
-    tmp_path: Path,
-) -> None:
-    # ./scripts/dev itself: the environment is already set up, so it goes on to `outpost dev`.
-    origin_port, edge_port = free_port(), free_port()
-    env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "WARNING"}
-    args = ["--port", str(origin_port), "--edge-port", str(edge_port)]
-    with running(args, env, command=[str(README_START_COMMAND)]) as process:
-        edge = f"http://127.0.0.1:{edge_port}"
-        first = wait_for(f"{edge}/api/products/1")  # template:demo
-        second = httpx.get(f"{edge}/api/products/1")  # template:demo
-        # template:no-demo: first = wait_for(f"{edge}/api/hello")
-        origin_health = httpx.get(f"http://127.0.0.1:{origin_port}/healthz")
-        code, output = stop(process)
-
-    assert first.status_code == 200
-    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "HIT")  # template:demo
-    # template:no-demo: assert first.json() == {"message": "hello, world"}
-    assert origin_health.json() == {"status": "ok"}
-    assert code == 0
-    assert f"dev: edge    http://127.0.0.1:{edge_port}" in output
-    assert (tmp_path / "keys" / "signing-keys.json").is_file(), "a dev key is made on first run"
-
-
-def test_dev_prints_its_urls_only_once_the_origin_and_the_edge_both_answer(
-    tmp_path: Path,
-) -> None:
-    origin_port, edge_port = free_port(), free_port()
-    env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "WARNING"}
-    args = ["dev", "--port", str(origin_port), "--edge-port", str(edge_port)]
-    with running(args, env) as process:
-        lines = lines_of(process)
-        announced = next(line for line in lines if line.startswith("dev: edge"))
-        # No retries: once the URLs are out, both must answer at the first attempt.
-        origin = httpx.get(f"http://127.0.0.1:{origin_port}/healthz", timeout=5)
-        edge = httpx.get(f"http://127.0.0.1:{edge_port}/healthz", timeout=5)
-        process.send_signal(signal.SIGINT)
-        said_after = list(lines)  # to the end of its output, when it has exited
-        code = process.wait(timeout=20)
-
-    assert code == 0, said_after
-
-    assert f"http://127.0.0.1:{edge_port}" in announced
-    assert (origin.status_code, edge.status_code) == (200, 200)
 
 
 def test_origin_starts_without_redis_and_says_once_how_it_runs_meanwhile(tmp_path: Path) -> None:

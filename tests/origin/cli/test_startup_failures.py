@@ -32,7 +32,7 @@ from tests.conftest import POSTGRES_URL, service_missing
 from tests.support.ports import port_outside_ephemeral_range
 
 CASES_FILE = Path(__file__).resolve().parents[2] / "data" / "startup_failures.json"
-OUTPOST = [sys.executable, "-m", "origin.cli"]
+OUTPOST = [sys.executable, "-m", "commands"]
 READY_LINES = ("serving on", "dev: edge", "dev: origin")
 # Settings a developer's shell may hold; each case starts without them.
 SETTING_PREFIXES = ("OUTPOST_", "EDGE_", "JWT_", "JWKS_", "ORIGIN_", "DATABASE_URL", "REDIS_URL")

@@ -1,4 +1,4 @@
-"""``outpost keys generate|rotate|list`` and ``outpost token``, run through ``origin.cli.main``."""
+"""``outpost keys generate|rotate|list`` and ``outpost token``, run through ``commands.main``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from origin.cli import main
+from commands import main
 from origin.identity.keyring_file import KeyringSource, load_keyring
 from origin.identity.keys import Keyring, generate_key
 from origin.identity.signature import PyJwtSignatureVerifier

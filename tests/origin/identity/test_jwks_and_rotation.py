@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from origin.cli import main
+from commands import main
 from origin.identity.keyring_file import load_keyring, save_keyring
 from origin.identity.keys import Keyring, generate_key
 from tests.origin.identity.conftest import Clock, OriginStarter, bearer

@@ -26,7 +26,7 @@ from tests.support.ports import free_port
 
 pytestmark = pytest.mark.anyio
 
-OUTPOST = [sys.executable, "-m", "origin.cli"]
+OUTPOST = [sys.executable, "-m", "commands"]
 WITHOUT_CLOUDFLARE = {
     name: value for name, value in os.environ.items() if not name.startswith("CLOUDFLARE_")
 }
