@@ -22,7 +22,7 @@ import re
 DEMO_PATHS: tuple[str, ...] = (
     "origin/demo/",
     "tests/origin/demo/",
-    "origin/db/migrations/versions/0001_demo_shop.py",
+    "origin/db/migrations/versions/0003_demo_shop.py",
     "tests/origin/test_redis_outage.py",  # the response cache it checks caches the demo's routes
     # The load test and the benchmarks that drive traffic measure the shop's scenarios (browse
     # the catalog, place orders): without the shop there is nothing for them to measure.
