@@ -39,9 +39,7 @@ RUN --mount=type=secret,id=pip_cert,required=false \
 COPY shared ./shared
 COPY origin ./origin
 COPY edge ./edge
-# template:demo-begin
 COPY loadtest ./loadtest
-# template:demo-end
 RUN --mount=type=secret,id=pip_cert,required=false \
     --mount=type=cache,target=/root/.cache/pip \
     pip-install --no-deps . \

@@ -226,7 +226,7 @@ def test_dockerignore_lets_only_the_source_and_its_metadata_into_the_build() -> 
         "shared",
         "origin",
         "edge",
-        "loadtest",  # template:demo
+        "loadtest",
     }
     copied = {rest.split()[0] for rest in instruction_values("COPY") if "--from" not in rest}
     assert copied <= allowed, "the Dockerfile copies something the context leaves out"

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from origin.cli import (
     accounts,
-    bench,  # template:demo
+    bench,
     database,
     edge,
     keys,
@@ -36,7 +36,7 @@ VERB_MODULES = (
     purger,
     new,
     update,
-    bench,  # template:demo
+    bench,
     soak,  # template:demo
 )
 
