@@ -1,4 +1,4 @@
-"""What the scenarios browse: the target's own catalog, fetched once per Locust process.
+"""What the shop scenarios browse: the target's own catalog, fetched once per Locust process.
 
 Product ids come from the target (``GET /api/products``), so the scenarios work against any
 deployment of the app, not only the demo data's ids.
@@ -6,11 +6,10 @@ deployment of the app, not only the demo data's ids.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from loadtest import tokens
+from loadtest import per_process
 
 LIST_QUERIES = (
     "/api/products?limit=20",
@@ -44,25 +43,9 @@ def catalog_from_pages(pages: list[dict[str, Any]]) -> Catalog:
     return Catalog(all_ids, in_stock)
 
 
-_cache: dict[str, Any] = {}
-
-
 def process_catalog(client: Any, country: str) -> Catalog:
     """The catalog, fetched by the first user of this process; the others wait for it."""
-    with _lock():
-        if "catalog" not in _cache:
-            _cache["catalog"] = _fetch_catalog(client, country)
-    catalog: Catalog = _cache["catalog"]
-    return catalog
-
-
-def process_token(client: Any) -> str:
-    """One signed-in account per process, when no tokens were given (``LOADTEST_TOKENS``)."""
-    with _lock():
-        if "token" not in _cache:
-            _cache["token"] = tokens.sign_in(client, os.environ)
-    token: str = _cache["token"]
-    return token
+    return per_process.once("catalog", lambda: _fetch_catalog(client, country))
 
 
 def _fetch_catalog(client: Any, country: str) -> Catalog:
@@ -78,11 +61,3 @@ def _fetch_catalog(client: Any, country: str) -> Catalog:
         if not cursor:
             return catalog_from_pages(pages)
         path = f"/api/products?limit={PAGE_SIZE}&cursor={cursor}"
-
-
-def _lock() -> Any:
-    if "lock" not in _cache:
-        from gevent.lock import Semaphore  # type: ignore[import-untyped]
-
-        _cache["lock"] = Semaphore()
-    return _cache["lock"]

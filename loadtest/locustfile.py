@@ -3,13 +3,14 @@
 Run against the origin or the edge (the same file measures both)::
 
     locust -f loadtest/locustfile.py --host http://127.0.0.1:8787 --headless \\
-        --users 4 --spawn-rate 4 --user-rate 5 --run-time 30s --tags catalog \\
-        --csv out/edge-catalog --html out/edge-catalog.html --exact-latencies out/edge.csv
+        --users 4 --spawn-rate 4 --user-rate 5 --run-time 30s --tags private \\
+        --csv out/edge-private --html out/edge-private.html --exact-latencies out/edge.csv
 
-Scenarios (``--tags``): ``catalog``, ``private``, ``orders``, ``refusals``, ``mix``. Tokens come
-from ``LOADTEST_TOKENS`` or from registering at the target (see ``loadtest/tokens.py``). For a
-ramp, add the shape file: ``-f loadtest/locustfile.py,loadtest/shapes.py``. ``outpost bench``
-runs all of this for you and writes the comparison report.
+Scenarios (``--tags``): those of ``loadtest/scenarios.py``, listed in
+``loadtest.bench.plan.SCENARIOS``. Tokens come from ``LOADTEST_TOKENS`` or from registering at the
+target (see ``loadtest/tokens.py``). For a ramp, add the shape file:
+``-f loadtest/locustfile.py,loadtest/shapes.py``. ``outpost bench`` runs all of this for you and
+writes the comparison report.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from typing import Any
 from locust import events
 
 from loadtest import options, recording, thresholds
-from loadtest.scenarios import (  # Locust runs the user classes found in this module
+
+# Locust runs the user classes found in this module: the app's scenarios (loadtest/scenarios.py).
+# template:demo-begin
+from loadtest.scenarios import (
     CatalogReader,
     OrderWriter,
     PrivateReader,
@@ -28,6 +32,10 @@ from loadtest.scenarios import (  # Locust runs the user classes found in this m
 )
 
 __all__ = ["CatalogReader", "OrderWriter", "PrivateReader", "RefusedRequests", "Shopper"]
+# template:demo-end
+# template:no-demo: from loadtest.scenarios import HelloReader, PrivateReader, RefusedRequests
+# template:no-demo:
+# template:no-demo: __all__ = ["HelloReader", "PrivateReader", "RefusedRequests"]
 
 
 def _add_options(parser: Any, **_: Any) -> None:

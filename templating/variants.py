@@ -25,16 +25,20 @@ import re
 DEMO_PATHS: tuple[str, ...] = (
     "origin/demo/",
     "tests/origin/demo/",
-    "origin/db/migrations/versions/0001_demo_shop.py",
+    "origin/db/migrations/versions/0003_demo_shop.py",
     "tests/origin/test_redis_outage.py",  # the response cache it checks caches the demo's routes
-    # The load test and the benchmarks that drive traffic measure the shop's scenarios (browse
-    # the catalog, place orders): without the shop there is nothing for them to measure.
-    "loadtest/",
-    "tests/loadtest/",
+    # What the load test's shop scenarios browse. An app without the demo keeps the bench harness
+    # and the WAN proxy; its loadtest/scenarios.py (NO_DEMO_OVERLAY) measures its own route.
+    "loadtest/catalog.py",
+    "tests/loadtest/test_locustfile.py",
+    # The soak and the benchmarks that drive traffic measure the shop's mix (browse the catalog,
+    # place orders).
+    "loadtest/soak/",
+    "loadtest/cli/soak.py",
+    "tests/loadtest/soak/",
     "benchmarks/origin_throughput.py",
     "benchmarks/origin_tracing.py",
     "benchmarks/edge_overhead.py",
-    "docs/loadtest.md",
 )
 TEMPLATE_ONLY_PATHS: tuple[str, ...] = ("tests/templating/",)
 NO_DEMO_OVERLAY = "templating/no_demo/"

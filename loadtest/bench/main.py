@@ -127,8 +127,10 @@ async def _targets(
     local = await stack.enter_async_context(
         LocalStack(config, work_dir, out_dir / "logs", progress.note)
     )
+    # template:demo-begin
     restocked = await preparation.restock(local.urls.edge, local.admin_token, COUNTRY)
     progress.note(f"restocked {restocked} products so that orders cannot run out")
+    # template:demo-end
     return Targets(local.urls.direct, local.urls.edge), local.tokens
 
 

@@ -8,11 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCENARIO_USERS = {
+    # template:demo-begin
     "catalog": "CatalogReader",
     "private": "PrivateReader",
     "orders": "OrderWriter",
     "refusals": "RefusedRequests",
     "mix": "Shopper",
+    # template:demo-end
+    # template:no-demo: "hello": "HelloReader",
+    # template:no-demo: "private": "PrivateReader",
+    # template:no-demo: "refusals": "RefusedRequests",
 }
 """Each scenario's Locust user class (loadtest/scenarios.py) and tag."""
 SCENARIOS = tuple(SCENARIO_USERS)

@@ -1,4 +1,4 @@
-"""Before measuring: sign in, make orders possible, warm every path the scenarios take.
+"""Before measuring: sign in, make the scenarios possible, warm every path they take.
 
 Warming fills the edge's cache and connection pool, fetches its JWKS and wakes the origin's
 database, so the runs measure steady state rather than a cold start (which local emulation
@@ -14,16 +14,18 @@ from typing import Any
 
 import httpx
 
-from loadtest.catalog import LIST_QUERIES, PAGE_SIZE
+from loadtest.catalog import LIST_QUERIES, PAGE_SIZE  # template:demo
 
 WARM_UP_CONCURRENCY = 8
-RESTOCK_TO = 1_000_000  # far more than any bench orders, so no order fails for lack of stock
+# Far more than any bench orders, so no order fails for lack of stock.
+RESTOCK_TO = 1_000_000  # template:demo
 
 
 class PreparationFailed(RuntimeError):
     """A target answered the preparation with an error; measuring it would measure that."""
 
 
+# template:demo-begin
 async def product_ids(client: httpx.AsyncClient, base_url: str, country: str) -> list[int]:
     ids: list[int] = []
     path = f"/api/products?limit={PAGE_SIZE}"
@@ -53,15 +55,34 @@ async def restock(base_url: str, admin_token: str, country: str) -> int:
     return len(ids)
 
 
+async def public_paths(client: httpx.AsyncClient, base_url: str, country: str) -> list[str]:
+    """Every catalog page and product the shop scenarios may read."""
+    ids = await product_ids(client, base_url, country)
+    return [*LIST_QUERIES, *(f"/api/products/{product}" for product in ids)]
+
+
+PRIVATE_PATHS = ("/auth/me", "/api/orders?limit=5")
+"""The signed-in reads of the scenarios, warmed once per token."""
+# template:demo-end
+# template:no-demo: async def public_paths(
+# template:no-demo:     client: httpx.AsyncClient, base_url: str, country: str
+# template:no-demo: ) -> list[str]:
+# template:no-demo:     """The public reads the scenarios make (loadtest/scenarios.py)."""
+# template:no-demo:     return ["/api/hello?name=bench"]
+# template:no-demo:
+# template:no-demo:
+# template:no-demo: PRIVATE_PATHS = ("/auth/me",)
+# template:no-demo: """The signed-in reads of the scenarios, warmed once per token."""
+
+
 async def warm_up(base_url: str, tokens: Sequence[str], country: str) -> int:
-    """Request every catalog page and product once, and each signed-in read per token."""
+    """Request every public path the scenarios read once, and each signed-in read per token."""
     headers = {"CF-IPCountry": country}
     async with httpx.AsyncClient(timeout=15.0, headers=headers) as client:
-        ids = await product_ids(client, base_url, country)
-        paths = [*LIST_QUERIES, *(f"/api/products/{product}" for product in ids)]
+        paths = await public_paths(client, base_url, country)
         requests: list[tuple[str, str | None]] = [(path, None) for path in paths]
         for token in tokens:
-            requests += [("/auth/me", token), ("/api/orders?limit=5", token)]
+            requests += [(path, token) for path in PRIVATE_PATHS]
 
         def fetch(path: str, token: str | None) -> Callable[[], Awaitable[httpx.Response]]:
             auth = {"Authorization": f"Bearer {token}"} if token else {}

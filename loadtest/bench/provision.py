@@ -1,9 +1,9 @@
 """Prepare the bench's origin in one process: ``python -m loadtest.bench.provision SUBJECT...``.
 
-Runs the same ``outpost`` verbs a person would (``db upgrade``, ``db seed``, ``keys generate``,
-``token``) through the origin's own verb set (``origin.cli``), in one interpreter instead of one
-per verb (that saves seconds on a busy machine). Settings come from the environment, as for
-``outpost``.
+Runs the same ``outpost`` verbs a person would (``db upgrade``, ``db seed`` for the demo's data,
+``keys generate``, ``token``) through the origin's own verb set (``origin.cli``), in one
+interpreter instead of one per verb (that saves seconds on a busy machine). Settings come from
+the environment, as for ``outpost``.
 Prints a JSON object: ``{"tokens": {subject: token}}``. A subject ``name:role`` gets that role.
 """
 
@@ -39,7 +39,7 @@ def run_cli(*arguments: str) -> str:
 
 def provision(subjects: Sequence[str]) -> dict[str, str]:
     run_cli("db", "upgrade")
-    run_cli("db", "seed")
+    run_cli("db", "seed")  # template:demo
     run_cli("keys", "generate")
     tokens = {}
     for subject in subjects:

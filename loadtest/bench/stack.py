@@ -5,7 +5,7 @@ Topology (every RTT emulated by a ``python -m loadtest.wanproxy`` child process)
     Locust --(user-origin RTT)--------------------------------> origin      (direct)
     Locust --(user-edge RTT)--> edge --(edge-origin RTT)------> origin      (through the edge)
 
-The origin gets a fresh SQLite database with the demo data, its own signing keys and an edge
+The origin gets a fresh SQLite database (with the demo's data), its own signing keys and an edge
 secret shared with the edge only; nothing of the developer's own data or settings is touched.
 
 Each proxy runs in its own process, never on the bench's event loop: proxies sharing one loop (and
@@ -184,13 +184,13 @@ class LocalStack:
         )
 
     async def _prepare_database_and_keys(self, env: dict[str, str]) -> None:
-        """Migrate and seed a fresh database; create keys; mint the scenarios' tokens."""
+        """Migrate (and seed) a fresh database; create keys; mint the scenarios' tokens."""
         users = [f"bench-user-{number}" for number in range(1, BENCH_USERS + 1)]
         tokens = await provisioned_tokens(env, [*users, f"{ADMIN_SUBJECT}:admin"])
         self.tokens = tuple(tokens[user] for user in users)
         self.admin_token = tokens[ADMIN_SUBJECT]
         self.announce(
-            f"database seeded, keys and {len(self.tokens)} user tokens created in {self.work_dir}"
+            f"database ready, keys and {len(self.tokens)} user tokens created in {self.work_dir}"
         )
 
     async def _started(self, process: ChildProcess) -> ChildProcess:
@@ -221,7 +221,7 @@ def edge_command(runtime: str, port: int, origin_url: str) -> list[str]:
 
 
 async def provisioned_tokens(env: dict[str, str], subjects: list[str]) -> dict[str, str]:
-    """Migrate and seed the database ``env`` names, create keys, and mint a token per subject
+    """Migrate (and seed) the database ``env`` names, create keys, and mint a token per subject
     (``name:role`` for a role): ``{name: token}``. See :mod:`loadtest.bench.provision`."""
     printed = await output_of(
         "provisioning (outpost db upgrade/seed, keys generate, token)",

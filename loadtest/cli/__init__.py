@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from loadtest.cli import bench, soak
+from loadtest.cli import (
+    bench,
+    soak,  # template:demo
+)
 from shared.cli.failures import CommandFailed
 
 
 def register(verbs: Any) -> None:
     bench.register(verbs)
-    soak.register(verbs)
+    soak.register(verbs)  # template:demo
 
 
 def known_failure(error: BaseException) -> CommandFailed | None:

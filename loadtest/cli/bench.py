@@ -8,14 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCENARIOS = ("catalog", "private", "orders", "refusals", "mix")  # loadtest.bench.plan's
+SCENARIOS = ("catalog", "private", "orders", "refusals", "mix")  # template:demo
+# template:no-demo: SCENARIOS = ("hello", "private", "refusals")
+"""loadtest.bench.plan's, repeated so that ``outpost --help`` need not import the load test."""
 
 
 def register(verbs: Any) -> None:
     bench = verbs.add_parser(
         "bench",
         help="latency comparison: every scenario direct to the origin and through the edge",
-        description="Start an origin (fresh seeded SQLite), an edge and WAN-latency proxies, "
+        description="Start an origin (fresh SQLite), an edge and WAN-latency proxies, "
         "run each Locust scenario direct and through the edge for a bounded time and rate, stop "
         "everything and write a report (summary.md, summary.json, latency.png, Locust CSV and "
         "HTML). With --edge-url and --origin-url, measure real deployments instead (nothing is "

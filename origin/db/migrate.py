@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from origin.db.engine import WRITE_TRANSACTION, create_engine
+from origin.db.renumbered import OLD_REVISIONS, renumber
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 UPGRADE_COMMAND = "outpost db upgrade"
@@ -86,14 +87,18 @@ async def ensure_migrated(engine: AsyncEngine) -> None:
     current = await current_revision(engine)
     head = head_revision()
     if current != head:
-        raise DatabaseNotMigrated(current, head, known=current is not None and _known(current))
+        # An old revision id (before the renumbering) is one `outpost db upgrade` carries on from.
+        known = current is not None and (current in OLD_REVISIONS or _known(current))
+        raise DatabaseNotMigrated(current, head, known=known)
 
 
 async def upgrade(database_url: str, revision: str = "head") -> None:
     """Migrate the database at ``database_url`` up to ``revision`` in one transaction.
 
-    Concurrent upgrades of the same database serialise (SQLite's write lock, a PostgreSQL
-    advisory lock), so the second finds the work done instead of failing half-way.
+    A database at a revision id from before the renumbering (:mod:`origin.db.renumbered`) is
+    brought onto the current chain first. Concurrent upgrades of the same database serialise
+    (SQLite's write lock, a PostgreSQL advisory lock), so the second finds the work done instead
+    of failing half-way.
     """
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
     try:
@@ -128,6 +133,7 @@ def _upgrade(connection: Connection, revision: str) -> None:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_MIGRATION_LOCK}
                 )
+            renumber(connection, _scripts())
             command.upgrade(alembic_config(connection), revision)
             if sqlite:
                 _check_sqlite_foreign_keys(connection)

@@ -1,11 +1,11 @@
-"""What can go wrong in the demo domain, as plain exceptions (the routes map them to HTTP).
+"""What can go wrong in the demo domain, as plain exceptions (the routes turn them into HTTP).
 
-Suggested statuses: ``*NotFound`` 404; ``Conflict`` and its subclasses (duplicate SKU, product
-in use, out of stock) 409; ``VersionMismatch`` 412; ``IdempotencyKeyReused`` 422;
-``InvalidIdempotencyKey`` and ``InvalidCursor`` 400.
-
-Each carries a stable ``code`` for the JSON error body and the facts a client needs (which
-product, how many are left) as attributes, so the mapping to a response is mechanical.
+Each class declares the HTTP ``status`` it answers with (``*NotFound`` 404; ``Conflict`` and its
+subclasses, duplicate SKU, product in use, out of stock, 409; ``VersionMismatch`` 412;
+``IdempotencyKeyReused`` 422; ``InvalidIdempotencyKey`` and ``InvalidCursor`` 400), a stable
+``code`` for the JSON error body and the facts a client needs (which product, how many are left)
+as attributes, so the mapping to a response is mechanical: a new error states its status where it
+is defined, not in a table elsewhere.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from origin.idempotency import KEY_REUSED_CODE, key_reused_detail
 class DemoError(Exception):
     """Base of the demo domain's errors."""
 
+    status: ClassVar[int] = 400
+    """The HTTP status this error answers with; subclasses that mean something else override it."""
     code: ClassVar[str] = "demo_error"
 
 
 class ProductNotFound(DemoError):
+    status = 404
     code = "product_not_found"
 
     def __init__(self, product_id: int) -> None:
@@ -30,6 +33,7 @@ class ProductNotFound(DemoError):
 
 
 class OrderNotFound(DemoError):
+    status = 404
     code = "order_not_found"
 
     def __init__(self, order_id: int) -> None:
@@ -40,6 +44,7 @@ class OrderNotFound(DemoError):
 class Conflict(DemoError):
     """The request contradicts the current state (HTTP 409)."""
 
+    status = 409
     code = "conflict"
 
 
@@ -62,6 +67,7 @@ class ProductInUse(Conflict):
 class VersionMismatch(DemoError):
     """The client's copy is stale (an ``If-Match`` ETag that no longer matches: HTTP 412)."""
 
+    status = 412
     code = "version_mismatch"
 
     def __init__(self, product_id: int, expected: int, current: int) -> None:
@@ -88,6 +94,7 @@ class OutOfStock(Conflict):
 class IdempotencyKeyReused(DemoError):
     """The same key came back with a different request: refuse rather than guess (HTTP 422)."""
 
+    status = 422
     code = KEY_REUSED_CODE
 
     def __init__(self, key: str) -> None:
@@ -96,6 +103,7 @@ class IdempotencyKeyReused(DemoError):
 
 
 class InvalidIdempotencyKey(DemoError):
+    status = 400
     code = "invalid_idempotency_key"
 
     def __init__(self, reason: str) -> None:
@@ -103,6 +111,7 @@ class InvalidIdempotencyKey(DemoError):
 
 
 class InvalidCursor(DemoError):
+    status = 400
     code = "invalid_cursor"
 
     def __init__(self) -> None:

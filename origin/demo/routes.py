@@ -17,16 +17,7 @@ from starlette.routing import Route
 
 import origin.fields  # noqa: F401  (registers the db_id path convertor the routes use)
 from origin.demo import catalog, orders
-from origin.demo.errors import (
-    Conflict,
-    DemoError,
-    IdempotencyKeyReused,
-    InvalidCursor,
-    InvalidIdempotencyKey,
-    OrderNotFound,
-    ProductNotFound,
-    VersionMismatch,
-)
+from origin.demo.errors import DemoError, InvalidCursor
 from origin.demo.models import IDEMPOTENCY_KEY_MAX
 from origin.demo.pagination import Cursor
 from origin.demo.schemas import (
@@ -57,7 +48,7 @@ CATALOG_TAG = "products"
 # A written product or order: where it lives now.
 CREATED_AT = {"Location": Header("The URL of the product or order.")}
 # A cursor is only ever one the server made: anything else is 400 invalid_cursor.
-INVALID_CURSOR = 400
+INVALID_CURSOR = InvalidCursor.status
 
 
 class OrdersQuery(BaseModel):
@@ -279,20 +270,7 @@ def written(product: ProductRead, *, status: int, purged: dict[str, str]) -> Res
 
 def demo_error_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DemoError)
-    return ApiError(_status_of(exc), exc.code, str(exc), **_facts_of(exc)).to_response()
-
-
-def _status_of(error: DemoError) -> int:
-    statuses: tuple[tuple[type[DemoError], int], ...] = (
-        (ProductNotFound, 404),
-        (OrderNotFound, 404),
-        (Conflict, 409),
-        (VersionMismatch, 412),
-        (IdempotencyKeyReused, 422),
-        (InvalidIdempotencyKey, 400),
-        (InvalidCursor, 400),
-    )
-    return next((status for kind, status in statuses if isinstance(error, kind)), 400)
+    return ApiError(exc.status, exc.code, str(exc), **_facts_of(exc)).to_response()
 
 
 def _facts_of(error: DemoError) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from secrets import token_hex
 from time import perf_counter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,16 +74,25 @@ class RequestContextMiddleware:
             return
 
         started = perf_counter()
-        request_id_header = traceparent_header = None
-        body_unread = False
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id_header = value.decode("latin-1")
-            elif name == b"traceparent":
-                traceparent_header = value.decode("latin-1")
-            elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
-                body_unread = True
-        request_id, trace = identify_request(request_id_header, traceparent_header, token_hex)
+        head = _RequestHead.read(scope["headers"])
+        request_id, traceparent = self._identify(head)
+        _remember(scope, request_id, traceparent)
+        root_path = scope.get("root_path", "")
+        exchange = _Exchange(receive, send, scope["state"], request_id, traceparent, head, started)
+
+        token = bind_request_id(request_id)
+        try:
+            await self._answer_or_fail(scope, receive, exchange)
+        finally:
+            unbind_request_id(token)
+
+        # Reported after the last byte went out: the bookkeeping costs CPU, not latency.
+        if self.observers:
+            self._report(scope, root_path, exchange.status, exchange.duration(), request_id)
+
+    def _identify(self, head: _RequestHead) -> tuple[str, str]:
+        """The request id and our ``traceparent``, from the client's headers or a tracer's span."""
+        request_id, trace = identify_request(head.request_id, head.traceparent, token_hex)
         traced = self.current_trace() if self.current_trace is not None else None
         if traced is not None:
             # A tracer chose this request's span: name that one, so the headers, the logs and
@@ -91,59 +100,18 @@ class RequestContextMiddleware:
             if request_id == trace.trace_id:
                 request_id = traced.trace_id
             trace = traced
-        traceparent = trace.header()
-        state = scope.get("state")
-        if state is None:
-            state = scope["state"] = {}
-        state["request_id"] = request_id
-        state["traceparent"] = traceparent
-        root_path = scope.get("root_path", "")
-        # Validated ids are ASCII: these are the exact header bytes.
-        id_header = (b"x-request-id", request_id.encode("ascii"))
-        trace_header = (b"traceparent", traceparent.encode("ascii"))
+        return request_id, trace.header()
 
-        status = 0
-        finished = 0.0
-
-        async def receive_tracking_body() -> Message:
-            nonlocal body_unread
-            message = await receive()
-            if message["type"] == "http.disconnect" or not message.get("more_body", False):
-                body_unread = False
-            return message
-
-        async def send_with_context(message: Message) -> None:
-            nonlocal status, finished
-            kind = message["type"]
-            if kind == "http.response.start":
-                status = message["status"]
-                total_ms = (perf_counter() - started) * 1000.0
-                timing = state.get(SERVER_TIMING_KEY)
-                timing_value = (
-                    timing.header_value(total_ms)
-                    if timing is not None
-                    else f"app;dur={total_ms:.2f}"
-                )
-                headers = message.get("headers")
-                if type(headers) is not list:
-                    headers = message["headers"] = list(headers or ())
-                headers += (id_header, trace_header, (b"server-timing", timing_value.encode()))
-                if body_unread and not any(name == b"connection" for name, _ in headers):
-                    # Answered before reading the body (401, 429, 451...): the unread bytes
-                    # would be taken for the next request, so this connection cannot be reused.
-                    headers.append((b"connection", b"close"))
-            elif kind == "http.response.body" and not message.get("more_body", False):
-                finished = perf_counter()
-            await send(message)
-
-        token = bind_request_id(request_id)
+    async def _answer_or_fail(self, scope: Scope, receive: Receive, exchange: _Exchange) -> None:
+        """Run the app; whatever escapes it, the client gets an answer, never a traceback."""
+        request_id = exchange.request_id
         try:
-            await self.app(scope, receive_tracking_body, send_with_context)
+            await self.app(scope, exchange.receive, exchange.send)
         except Exception:
-            if status == 0:
+            if exchange.status == 0:
                 logger.exception("unhandled error", extra={"request_id": request_id})
-                await _answer_500(scope, receive, send_with_context, request_id)
-            elif status != 500:
+                await _answer_500(scope, receive, exchange.send, request_id)
+            elif exchange.status != 500:
                 # A 500 already sent means an error handler answered (and logged) the exception,
                 # as Starlette's always re-raises it. Otherwise the response broke off midway; the
                 # server closes the connection when we return without finishing it.
@@ -151,19 +119,11 @@ class RequestContextMiddleware:
                     "error after the response started", extra={"request_id": request_id}
                 )
         else:
-            if status == 0:
+            if exchange.status == 0:
                 logger.error(
                     "the app returned without a response", extra={"request_id": request_id}
                 )
-                await _answer_500(scope, receive, send_with_context, request_id)
-        finally:
-            unbind_request_id(token)
-
-        # Reported after the last byte went out: the bookkeeping costs CPU, not latency.
-        if self.observers:
-            self._report(
-                scope, root_path, status, (finished or perf_counter()) - started, request_id
-            )
+                await _answer_500(scope, receive, exchange.send, request_id)
 
     def _report(
         self, scope: Scope, root_path: str, status: int, duration: float, request_id: str
@@ -191,3 +151,110 @@ async def _answer_500(scope: Scope, receive: Receive, send: Send, request_id: st
         500, "internal_error", "the server failed to handle this request", request_id=request_id
     )
     await response(scope, receive, send)
+
+
+class _RequestHead(NamedTuple):
+    """What this middleware needs from the request's headers, read in one pass."""
+
+    request_id: str | None
+    traceparent: str | None
+    has_body: bool
+    """A body was announced (``Transfer-Encoding`` or a non-zero ``Content-Length``)."""
+
+    @classmethod
+    def read(cls, headers: Sequence[tuple[bytes, bytes]]) -> _RequestHead:
+        request_id = traceparent = None
+        has_body = False
+        for name, value in headers:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")
+            elif name == b"traceparent":
+                traceparent = value.decode("latin-1")
+            elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                has_body = True
+        return cls(request_id, traceparent, has_body)
+
+
+def _remember(scope: Scope, request_id: str, traceparent: str) -> None:
+    """Store the ids in ``scope["state"]``, where handlers and later layers read them."""
+    state = scope.get("state")
+    if state is None:
+        state = scope["state"] = {}
+    state["request_id"] = request_id
+    state["traceparent"] = traceparent
+
+
+class _Exchange:
+    """One request's wrapped ``receive`` and ``send``: what went out, when, and the body's fate."""
+
+    __slots__ = (
+        "_context_headers",
+        "_receive",
+        "_send",
+        "_state",
+        "body_unread",
+        "finished",
+        "request_id",
+        "started",
+        "status",
+    )
+
+    def __init__(
+        self,
+        receive: Receive,
+        send: Send,
+        state: dict[str, Any],
+        request_id: str,
+        traceparent: str,
+        head: _RequestHead,
+        started: float,
+    ) -> None:
+        self.started = started
+        self._receive = receive
+        self._send = send
+        self._state = state
+        self.request_id = request_id
+        # Validated ids are ASCII: these are the exact header bytes.
+        self._context_headers = (
+            (b"x-request-id", request_id.encode("ascii")),
+            (b"traceparent", traceparent.encode("ascii")),
+        )
+        self.status = 0
+        """The response's status once it started; 0 until then."""
+        self.finished = 0.0
+        self.body_unread = head.has_body
+
+    def duration(self) -> float:
+        """Seconds from the request's arrival to the response's last byte (or now)."""
+        return (self.finished or perf_counter()) - self.started
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            self.body_unread = False
+        return message
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            self.status = message["status"]
+            self._add_headers(message)
+        elif kind == "http.response.body" and not message.get("more_body", False):
+            self.finished = perf_counter()
+        await self._send(message)
+
+    def _add_headers(self, start: Message) -> None:
+        """The ids, ``Server-Timing`` and, if the body was left unread, ``Connection: close``."""
+        total_ms = (perf_counter() - self.started) * 1000.0
+        timing = self._state.get(SERVER_TIMING_KEY)
+        timing_value = (
+            timing.header_value(total_ms) if timing is not None else f"app;dur={total_ms:.2f}"
+        )
+        headers = start.get("headers")
+        if type(headers) is not list:
+            headers = start["headers"] = list(headers or ())
+        headers += (*self._context_headers, (b"server-timing", timing_value.encode()))
+        if self.body_unread and not any(name == b"connection" for name, _ in headers):
+            # Answered before reading the body (401, 429, 451...): the unread bytes would be
+            # taken for the next request, so this connection cannot be reused.
+            headers.append((b"connection", b"close"))

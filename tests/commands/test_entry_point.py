@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN_VERBS = ["origin", "db", "keys", "accounts", "token", "purger"]
 ALL_VERBS = ["dev", *ORIGIN_VERBS, "edge", "new", "update", "bench", "soak"]  # template:demo
-# template:no-demo: ALL_VERBS = ["dev", *ORIGIN_VERBS, "edge", "new", "update"]
+# template:no-demo: ALL_VERBS = ["dev", *ORIGIN_VERBS, "edge", "new", "update", "bench"]
 # Runs the command the way the console script does, with only what is on sys.path: the
 # development install's finder (which maps every package of the project) is taken out.
 WITHOUT_THE_DEVELOPMENT_INSTALL = """

@@ -44,7 +44,7 @@ def test_the_defaults_are_valid_and_emulate_10_ms_to_the_edge_and_80_ms_beyond()
         (BenchConfig(OUT, rate=MAX_RATE + 1), "--rate must"),
         (BenchConfig(OUT, duration_s=0), "--duration must"),
         (BenchConfig(OUT, user_edge_rtt_ms=-1), "RTTs cannot be negative"),
-        (BenchConfig(OUT, scenarios=("catalog", "checkout")), "choose from"),
+        (BenchConfig(OUT, scenarios=("private", "checkout")), "choose from"),
         (BenchConfig(OUT, scenarios=()), "choose from"),
         (BenchConfig(OUT, edge_runtime="node"), "--edge-runtime"),
     ],
@@ -62,10 +62,10 @@ def test_users_share_the_rate_without_any_exceeding_the_per_user_pace(rate: floa
 
 
 def test_each_scenario_is_a_round_of_a_direct_and_an_edge_run_side_by_side() -> None:
-    rounds = plan_rounds(BenchConfig(OUT, scenarios=("catalog", "orders")))
+    rounds = plan_rounds(BenchConfig(OUT, scenarios=("private", "refusals")))
     assert [[(run.number, run.label) for run in planned] for planned in rounds] == [
-        [(1, "direct-catalog"), (1, "edge-catalog")],
-        [(2, "direct-orders"), (2, "edge-orders")],
+        [(1, "direct-private"), (1, "edge-private")],
+        [(2, "direct-refusals"), (2, "edge-refusals")],
     ]
 
 
@@ -74,7 +74,7 @@ def test_every_scenario_has_a_locust_user_class() -> None:
 
 
 def test_a_run_is_headless_bounded_and_writes_csv_html_and_exact_latencies() -> None:
-    config = BenchConfig(OUT, duration_s=7.5, rate=12.0)
+    config = BenchConfig(OUT, duration_s=7.5, rate=12.0, scenarios=("private",))
     run = plan_rounds(config)[0][1]
     command = locust_command(run, config, "http://127.0.0.1:9", OUT / run.label, Path("lf.py"))
 
@@ -83,11 +83,11 @@ def test_a_run_is_headless_bounded_and_writes_csv_html_and_exact_latencies() -> 
     assert option(command, "--run-time") == "8s"
     assert option(command, "--users") == "6"
     assert float(option(command, "--user-rate")) == pytest.approx(2.0)
-    assert option(command, "--tags") == "catalog"
-    assert option(command, "--csv") == str(OUT / "edge-catalog")
-    assert option(command, "--html") == str(OUT / "edge-catalog.html")
-    assert option(command, "--exact-latencies") == str(OUT / "edge-catalog_samples.csv")
-    assert command[3] == "CatalogReader"  # before --tags, which would swallow it
+    assert option(command, "--tags") == "private"
+    assert option(command, "--csv") == str(OUT / "edge-private")
+    assert option(command, "--html") == str(OUT / "edge-private.html")
+    assert option(command, "--exact-latencies") == str(OUT / "edge-private_samples.csv")
+    assert command[3] == "PrivateReader"  # before --tags, which would swallow it
     assert "--exclude-tags" not in command
 
 
@@ -109,7 +109,7 @@ def test_real_deployments_leave_out_requests_faking_the_country() -> None:
     run = plan_rounds(config)[0][0]
     command = locust_command(run, config, "https://o.example", OUT / run.label, Path("lf.py"))
     assert command[-2:] == ["--exclude-tags", "refuse-country"]
-    assert command[3] == "CatalogReader"
+    assert command[3] == SCENARIO_USERS[SCENARIOS[0]]
 
 
 def test_outpost_bench_s_defaults_are_the_plan_s_defaults() -> None:

@@ -88,7 +88,7 @@ def test_text_without_markers_is_unchanged() -> None:
     [
         "origin/demo/routes.py",
         "tests/origin/demo/test_orders.py",
-        "origin/db/migrations/versions/0001_demo_shop.py",
+        "origin/db/migrations/versions/0003_demo_shop.py",
     ],
 )
 def test_demo_files_exist_only_with_the_demo(path: str) -> None:

@@ -7,13 +7,16 @@ their own), never on the shared ``migrated_url``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from origin.db import (
@@ -25,6 +28,7 @@ from origin.db import (
     upgrade,
 )
 from origin.db.migrate import alembic_config
+from origin.db.renumbered import OLD_REVISIONS, CatchUp, catch_up
 from origin.db.tables import load_tables
 
 pytestmark = pytest.mark.anyio
@@ -38,6 +42,10 @@ APP_TABLES = {
     "refresh_tokens",
     "purge_outbox",
 }
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def _table_names(connection: Connection) -> set[str]:
@@ -182,3 +190,105 @@ async def test_a_migrated_database_is_accepted(migrated_url: str) -> None:
         await ensure_migrated(engine)
     finally:
         await engine.dispose()
+
+
+def test_the_generic_schema_comes_first_and_the_demo_after_it() -> None:
+    chain = [script.revision for script in reversed(list(_scripts().walk_revisions()))]
+
+    assert chain[:2] == ["identity", "purge_outbox"]
+    assert chain[2:] == ["demo_shop"]  # template:demo
+    # template:no-demo: assert chain[2:] == []
+
+
+@pytest.mark.parametrize(
+    ("held", "plan"),
+    [
+        (("a",), CatchUp((), "a")),
+        (("c",), CatchUp(("a", "b"), "c")),
+        (("c", "a"), CatchUp(("b",), "c")),
+        (("c", "a", "b"), CatchUp((), "c")),
+        (("a", "b"), CatchUp((), "b")),
+    ],
+)
+def test_an_old_revision_catches_up_with_what_the_chain_has_before_its_newest(
+    held: tuple[str, ...], plan: CatchUp
+) -> None:
+    assert catch_up(held, ["a", "b", "c", "d"]) == plan
+
+
+def _migrate_in_the_old_order(old: str) -> Callable[[Connection], None]:
+    """A database as the chain before the renumbering left it at ``old``: the same DDL, applied
+    in the old order, under the old revision id."""
+
+    def migrate(connection: Connection) -> None:
+        with connection.begin():
+            context = MigrationContext.configure(connection)
+            with Operations.context(context):
+                for revision in OLD_REVISIONS[old]:
+                    script = _scripts().get_revision(revision)
+                    assert script is not None
+                    script.module.upgrade()
+            connection.execute(
+                sa.text(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                )
+            )
+            connection.execute(sa.text("INSERT INTO alembic_version VALUES (:old)"), {"old": old})
+
+    return migrate
+
+
+@pytest.mark.parametrize("old", sorted(OLD_REVISIONS))
+async def test_a_database_at_an_old_revision_id_upgrades_onto_the_current_chain(
+    database_url: str, old: str
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_migrate_in_the_old_order(old))
+            tables_before = await connection.run_sync(_table_names)
+        with pytest.raises(DatabaseNotMigrated) as refused:
+            await ensure_migrated(engine)
+        assert "run `outpost db upgrade`" in str(refused.value)
+
+        await upgrade(database_url)
+
+        await ensure_migrated(engine)
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(_table_names)
+            differences = await connection.run_sync(_schema_differences(load_tables()))
+            versions = (await connection.execute(sa.text("SELECT * FROM alembic_version"))).all()
+    finally:
+        await engine.dispose()
+
+    assert tables_before <= tables
+    assert tables == APP_TABLES | {"alembic_version"}
+    assert differences == []
+    assert versions == [(head_revision(),)]
+
+
+async def test_an_old_revision_keeps_its_rows_through_the_renumbering(
+    database_url: str,
+) -> None:
+    old = max(OLD_REVISIONS)
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_migrate_in_the_old_order(old))
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO user_accounts (subject, email, password_hash, roles, created_at) "
+                    "VALUES ('s-1', 'a@example.test', 'x', '', CURRENT_TIMESTAMP)"
+                )
+            )
+
+        await upgrade(database_url)
+
+        async with engine.connect() as connection:
+            emails = (await connection.execute(sa.text("SELECT email FROM user_accounts"))).all()
+    finally:
+        await engine.dispose()
+
+    assert emails == [("a@example.test",)]

@@ -1,9 +1,11 @@
 """Identity: user accounts, login sessions, refresh tokens.
 
-Written by hand to match origin/identity/models.py (checked by the schema test).
+The first revision: the generic schema comes before the app's own, so an app's history starts
+with what every app has. Written by hand to match origin/identity/models.py (checked by the
+schema test). Until the renumbering its id was ``0002`` (see origin/db/renumbered.py).
 
-Revision ID: 0002
-Revises: 0001  # template:demo
+Revision ID: identity
+Revises:
 Create Date: 2025-01-02
 """
 
@@ -14,9 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"  # template:demo
-# template:no-demo: down_revision: str | Sequence[str] | None = None
+revision: str = "identity"
+down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

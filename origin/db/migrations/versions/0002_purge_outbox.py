@@ -1,9 +1,10 @@
 """The purge outbox: tags committed writes invalidated, until Cloudflare acknowledged them.
 
-Written by hand to match origin/purge/models.py (checked by the schema test).
+Written by hand to match origin/purge/models.py (checked by the schema test). Until the
+renumbering its id was ``0003`` (see origin/db/renumbered.py).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: purge_outbox
+Revises: identity
 Create Date: 2026-12-07
 """
 
@@ -14,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "purge_outbox"
+down_revision: str | Sequence[str] | None = "identity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,10 +1,12 @@
 """Demo shop: products, orders, order items.
 
-Written by hand to match origin/demo/models.py (checked by tests/origin/db/test_schema.py).
-A new app replaces this revision with its own first migration.
+Written by hand to match origin/demo/models.py (checked by tests/origin/db/test_migrations.py).
+It comes after the generic schema: a new app deletes this revision (``outpost new --no-demo``
+leaves it out) and its own migrations follow ``purge_outbox``. Until the renumbering its id was
+``0001``, the first revision (see origin/db/renumbered.py).
 
-Revision ID: 0001
-Revises:
+Revision ID: demo_shop
+Revises: purge_outbox
 Create Date: 2025-01-01
 """
 
@@ -15,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
+revision: str = "demo_shop"
+down_revision: str | Sequence[str] | None = "purge_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
