@@ -78,15 +78,21 @@ def test_dependabot_watches_every_ecosystem_the_repository_pins() -> None:
     path = ROOT / ".github" / "dependabot.yml"
     result = run_tool("check-jsonschema", "--builtin-schema", "vendor.dependabot", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
-    watched = {update["package-ecosystem"] for update in load_yaml(path)["updates"]}
+    updates = load_yaml(path)["updates"]
+    watched = {update["package-ecosystem"] for update in updates}
     assert {"pip", "npm", "docker", "github-actions"} <= watched
+    # Dependabot updates pins only in files named requirements*.txt / *.in: the pins live there.
+    (pip,) = (update for update in updates if update["package-ecosystem"] == "pip")
+    pins = ROOT / pip["directory"].lstrip("/") / "requirements.txt"
+    assert pins.is_file()
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+==\S+", line) for line in pins.read_text().split())
 
 
 def test_pre_commit_runs_ruff_and_mypy_from_the_projects_venv() -> None:
     result = run_tool("pre-commit", "validate-config", ".pre-commit-config.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     (repository,) = load_yaml(ROOT / ".pre-commit-config.yaml")["repos"]
-    assert repository["repo"] == "local"  # the lock's versions, not pre-commit's own copies
+    assert repository["repo"] == "local"  # the pinned versions, not pre-commit's own copies
     entries = {hook["id"]: hook["entry"] for hook in repository["hooks"]}
     assert all(hook["language"] == "system" for hook in repository["hooks"])
     assert entries["ruff-check"].startswith(".venv/bin/ruff check")
@@ -222,7 +228,7 @@ def test_dockerignore_lets_only_the_source_and_its_metadata_into_the_build() -> 
     ]
     assert lines[0] == "*", "an allow-list starts by excluding everything"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "requirements.lock", "README.md"} | {
+    assert allowed == {"pyproject.toml", "requirements.txt", "README.md"} | {
         "shared",
         "origin",
         "edge",
