@@ -27,8 +27,8 @@ RUN python3 -m venv /opt/venv \
       'exec /opt/venv/bin/python -m pip install "$@"' > /usr/local/bin/pip-install \
  && chmod +x /usr/local/bin/pip-install
 
-# Dependencies first, from the pins (requirements.txt), in a layer that survives source edits. The project's
-# own metadata is enough to resolve them (no source is needed yet).
+# Dependencies first, pinned by requirements.txt, in a layer that survives source edits. The
+# project's own metadata is enough to resolve them (no source is needed yet).
 COPY pyproject.toml requirements.txt README.md ./
 RUN --mount=type=secret,id=pip_cert,required=false \
     --mount=type=cache,target=/root/.cache/pip \
