@@ -23,12 +23,12 @@ from origin.observability.openapi import Answer, Responses
 from origin.principals import whereabouts
 from origin.route_checks import RouteCheck
 from shared.geofence import GeofencePolicy, evaluate, location_of_country, parse_policy
+from shared.settings_rules import GEOFENCE_POLICY_FILE
 
-POLICY_FILE = Path(__file__).resolve().parent.parent / "shared" / "policies" / "geofence.json"
 UNFENCED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def load_policy(path: Path = POLICY_FILE) -> GeofencePolicy:
+def load_policy(path: Path = GEOFENCE_POLICY_FILE) -> GeofencePolicy:
     return parse_policy(json.loads(path.read_text(encoding="utf-8")))
 
 
