@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import replace
 from typing import Any
 
 from origin.cli.arguments import port_number, positive_int
@@ -67,7 +66,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if (value := getattr(args, name, None)) is not None
     }
     settings = Settings.from_env()
-    return replace(settings, **overrides) if overrides else settings
+    return settings.model_copy(update=overrides) if overrides else settings
 
 
 def hypercorn_config(settings: Settings, bind: str) -> Any:
@@ -226,7 +225,7 @@ def dev_edge_environment(settings: Settings, origin_url: str) -> dict[str, str]:
         "JWT_ISSUER": settings.jwt_issuer,
         "JWT_AUDIENCE": settings.jwt_audience,
         "EDGE_ASSERTION_KEY_ID": key_id,
-        "EDGE_ASSERTION_SECRET": secret,
+        "EDGE_ASSERTION_SECRET": secret.get_secret_value(),
     }
 
 
