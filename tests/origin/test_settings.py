@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import get_args
 
@@ -179,3 +180,35 @@ def test_a_malformed_dotenv_line_is_reported_with_its_line_number(tmp_path: Path
 
     with pytest.raises(SettingsError, match=r"\.env:2"):
         read_dotenv(dotenv)
+
+
+def test_the_environment_gives_the_settings_a_mapping_of_the_same_values_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = '{"policy": "inline", "rules": [], "default": {"name": "open", "effect": "allow"}}'
+    values = {
+        "OUTPOST_DATA_DIR": str(tmp_path),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "OUTPOST_CORS_ORIGINS": "https://a.example, https://b.example",
+        "OUTPOST_EDGE_SECRETS": f"k1:{'s' * 32},k2:{'t' * 32}",
+        "OUTPOST_GEOFENCE_POLICY": policy,
+        "OUTPOST_RESPONSE_CACHE": "off",
+        "OUTPOST_GRACEFUL_TIMEOUT": "2.5",
+        "OUTPOST_SIGNING_KEYS_FILE": str(tmp_path / "keys.json"),
+        "OUTPOST_PURGE_BATCH": "30",
+        "OUTPOST_PURGER_METRICS_PORT": "9100",
+        "CLOUDFLARE_API_TOKEN": "cf-token",
+    }
+    for name in list(os.environ):
+        if name.startswith(("OUTPOST_", "CLOUDFLARE_")) or name in ("DATABASE_URL", "REDIS_URL"):
+            monkeypatch.delenv(name)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+    from_environment = Settings.from_env(dotenv=tmp_path / "none.env")
+
+    assert from_environment == Settings.from_mapping(values)
+    assert from_environment.cors_origins == ("https://a.example", "https://b.example")
+    assert from_environment.geofence_policy is not None
+    assert from_environment.purge.limits.operations_per_request == 30
+    assert set(from_environment.edge_secret_map) == {"k1", "k2"}
