@@ -27,13 +27,13 @@ RUN python3 -m venv /opt/venv \
       'exec /opt/venv/bin/python -m pip install "$@"' > /usr/local/bin/pip-install \
  && chmod +x /usr/local/bin/pip-install
 
-# Dependencies first, from the lock file, in a layer that survives source edits. The project's
-# own metadata is enough to resolve them (no source is needed yet).
-COPY pyproject.toml requirements.lock README.md ./
+# Dependencies first, pinned by requirements.txt, in a layer that survives source edits. The
+# project's own metadata is enough to resolve them (no source is needed yet).
+COPY pyproject.toml requirements.txt README.md ./
 RUN --mount=type=secret,id=pip_cert,required=false \
     --mount=type=cache,target=/root/.cache/pip \
     python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > runtime-requirements.txt \
- && pip-install -c requirements.lock -r runtime-requirements.txt
+ && pip-install -c requirements.txt -r runtime-requirements.txt
 
 # Then the project itself, as a regular (non-editable) install into the venv: the origin, what it
 # stands on and the command's entry point only. The edge, the load test and the template tooling

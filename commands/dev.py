@@ -156,7 +156,7 @@ def dev_edge_environment(settings: Settings, origin_url: str) -> dict[str, str]:
         "JWT_ISSUER": settings.jwt_issuer,
         "JWT_AUDIENCE": settings.jwt_audience,
         "EDGE_ASSERTION_KEY_ID": key_id,
-        "EDGE_ASSERTION_SECRET": secret,
+        "EDGE_ASSERTION_SECRET": secret.get_secret_value(),
     }
 
 

@@ -8,28 +8,39 @@ the variable, never on the first request that needs it.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from edge.resources import GEOFENCE_POLICY_FILE, ROUTES_FILE, read_json
+from edge.resources import read_json
 from shared.assertion import MIN_SECRET_BYTES
 from shared.geofence import GeofencePolicy, PolicyInvalid, parse_policy
 from shared.http_cache import DEFAULT_IGNORED_QUERY_PARAMETERS
 from shared.jwt import SYMMETRIC_ALGORITHMS, VerificationPolicy
 from shared.routes import RouteTable, RouteTableInvalid, parse_route_table
+from shared.settings_rules import (
+    DEVELOPMENT_EDGE_KEY_ID,
+    DEVELOPMENT_EDGE_SECRET,
+    GEOFENCE_POLICY_FILE,
+    ROUTES_FILE,
+    comma_separated,
+    duration,
+    finite_number,
+    size,
+)
 
 T = TypeVar("T")
 
 DEFAULT_ALGORITHMS = ("ES256", "ES384", "RS256", "PS256", "EdDSA")
 # Only for local mode, so that `outpost dev` works out of the box: the origin's development
-# default (origin/settings.py, key id "dev"), public and refused by a production origin.
+# default too (shared/settings_rules.py), public and refused by a production origin.
 # Production mode refuses to start without a real secret.
-LOCAL_DEVELOPMENT_SECRET = "outpost-development-only-edge-secret-never-deploy"  # noqa: S105
-LOCAL_DEVELOPMENT_KEY_ID = "dev"
+LOCAL_DEVELOPMENT_SECRET = DEVELOPMENT_EDGE_SECRET
+LOCAL_DEVELOPMENT_KEY_ID = DEVELOPMENT_EDGE_KEY_ID
+# The smallest size limit the edge takes: a request line or headers must fit in it.
+MIN_LIMIT_BYTES = 256
 
 
 class ConfigError(ValueError):
@@ -91,7 +102,7 @@ class EdgeConfig:
             secret, key_id = LOCAL_DEVELOPMENT_SECRET, LOCAL_DEVELOPMENT_KEY_ID
         elif secret == LOCAL_DEVELOPMENT_SECRET and mode is Mode.PRODUCTION:
             raise ConfigError("EDGE_ASSERTION_SECRET is the public development secret")
-        fixed_time = _parse("EDGE_FIXED_TIME", get("EDGE_FIXED_TIME"), None, _finite)
+        fixed_time = _parse("EDGE_FIXED_TIME", get("EDGE_FIXED_TIME"), None, finite_number)
         if fixed_time is not None and mode is not Mode.LOCAL:
             raise ConfigError("EDGE_FIXED_TIME is for local mode (tests) only")
         limits = RequestLimits(
@@ -113,16 +124,16 @@ class EdgeConfig:
             geofence=_geofence(get("GEOFENCE_POLICY")),
             routes=_routes(get("EDGE_ROUTES")),
             jwks_max_age_seconds=_parse(
-                "JWKS_MAX_AGE_SECONDS", get("JWKS_MAX_AGE_SECONDS"), 300.0, _positive
+                "JWKS_MAX_AGE_SECONDS", get("JWKS_MAX_AGE_SECONDS"), 300.0, duration
             ),
             jwks_refetch_interval_seconds=_parse(
                 "JWKS_REFETCH_INTERVAL_SECONDS",
                 get("JWKS_REFETCH_INTERVAL_SECONDS"),
                 30.0,
-                _positive,
+                duration,
             ),
             origin_timeout_seconds=_parse(
-                "ORIGIN_TIMEOUT_SECONDS", get("ORIGIN_TIMEOUT_SECONDS"), 10.0, _positive
+                "ORIGIN_TIMEOUT_SECONDS", get("ORIGIN_TIMEOUT_SECONDS"), 10.0, duration
             ),
             ignored_query_parameters=_csv(get("CACHE_IGNORED_QUERY_PARAMETERS"))
             or DEFAULT_IGNORED_QUERY_PARAMETERS,
@@ -199,26 +210,9 @@ def _parse(name: str, raw: str | None, default: T, convert: Callable[[str], T]) 
         raise ConfigError(f"{name}={raw!r}: {error}") from None
 
 
-def _finite(raw: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
-def _positive(raw: str) -> float:
-    value = _finite(raw)
-    if value <= 0:
-        raise ValueError("must be positive")
-    return value
-
-
 def _size(raw: str) -> int:
-    value = int(raw)
-    if value < 256:
-        raise ValueError("must be at least 256")
-    return value
+    return size(raw, MIN_LIMIT_BYTES)
 
 
 def _csv(raw: str | None) -> tuple[str, ...]:
-    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+    return comma_separated(raw or "")

@@ -1,20 +1,11 @@
-"""Data files shipped with the code (``shared/policies/*.json``).
-
-Read relative to the packages, which works on CPython and in a Python Worker (wrangler uploads
-them as Data modules, laid out like the source tree).
-"""
+"""Reading the data files shipped with the code (``shared/policies/*.json``; where they are is
+:mod:`shared.settings_rules`'s to say)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
-
-import shared
-
-SHARED_DIR = Path(shared.__file__).resolve().parent
-ROUTES_FILE = SHARED_DIR / "policies" / "routes.json"
-GEOFENCE_POLICY_FILE = SHARED_DIR / "policies" / "geofence.json"
 
 
 def read_json(path: Path) -> Any:

@@ -17,19 +17,18 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-import shared
 from origin.errors import ApiError
 from origin.middleware.route_checks import RouteCheck, served_methods
 from origin.principals import current_principal, require_principal
 from shared.jwt import www_authenticate_header
 from shared.routes import Auth, RouteTable, parse_route_table
+from shared.settings_rules import ROUTES_FILE
 
-ROUTE_TABLE_FILE = Path(shared.__file__).resolve().parent / "policies" / "routes.json"
 REALM = "outpost"
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def load_route_table(path: Path = ROUTE_TABLE_FILE) -> RouteTable:
+def load_route_table(path: Path = ROUTES_FILE) -> RouteTable:
     return parse_route_table(json.loads(path.read_text(encoding="utf-8")))
 
 

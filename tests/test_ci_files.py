@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from origin.settings import Settings, SettingsError, read_dotenv
+from origin.settings import Settings, SettingsError, read_dotenv, variables
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -80,15 +80,21 @@ def test_dependabot_watches_every_ecosystem_the_repository_pins() -> None:
     path = ROOT / ".github" / "dependabot.yml"
     result = run_tool("check-jsonschema", "--builtin-schema", "vendor.dependabot", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
-    watched = {update["package-ecosystem"] for update in load_yaml(path)["updates"]}
+    updates = load_yaml(path)["updates"]
+    watched = {update["package-ecosystem"] for update in updates}
     assert {"pip", "npm", "docker", "github-actions"} <= watched
+    # Dependabot updates pins only in files named requirements*.txt / *.in: the pins live there.
+    (pip,) = (update for update in updates if update["package-ecosystem"] == "pip")
+    pins = ROOT / pip["directory"].lstrip("/") / "requirements.txt"
+    assert pins.is_file()
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+==\S+", line) for line in pins.read_text().split())
 
 
 def test_pre_commit_runs_ruff_and_mypy_from_the_projects_venv() -> None:
     result = run_tool("pre-commit", "validate-config", ".pre-commit-config.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     (repository,) = load_yaml(ROOT / ".pre-commit-config.yaml")["repos"]
-    assert repository["repo"] == "local"  # the lock's versions, not pre-commit's own copies
+    assert repository["repo"] == "local"  # the pinned versions, not pre-commit's own copies
     entries = {hook["id"]: hook["entry"] for hook in repository["hooks"]}
     assert all(hook["language"] == "system" for hook in repository["hooks"])
     assert entries["ruff-check"].startswith(".venv/bin/ruff check")
@@ -224,14 +230,14 @@ def test_dockerignore_lets_only_the_source_and_its_metadata_into_the_build() -> 
     ]
     assert lines[0] == "*", "an allow-list starts by excluding everything"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "requirements.lock", "README.md"} | IMAGE_PACKAGES
+    assert allowed == {"pyproject.toml", "requirements.txt", "README.md"} | IMAGE_PACKAGES
     copied = {rest.split()[0] for rest in instruction_values("COPY") if "--from" not in rest}
     assert copied <= allowed, "the Dockerfile copies something the context leaves out"
 
 
 def test_the_image_holds_the_origin_what_it_stands_on_and_the_command_only() -> None:
     copied = {rest.split()[0] for rest in instruction_values("COPY") if "--from" not in rest}
-    assert copied - {"pyproject.toml", "requirements.lock", "README.md"} == IMAGE_PACKAGES
+    assert copied - {"pyproject.toml", "requirements.txt", "README.md"} == IMAGE_PACKAGES
     # What the image leaves out is what .ci/container checks the image cannot import.
     container = (ROOT / ".ci" / "container").read_text(encoding="utf-8")
     assert 'for module in ("edge", "loadtest", "templating")' in container
@@ -282,9 +288,7 @@ def test_compose_keeps_state_in_named_volumes() -> None:
 
 
 def test_env_example_documents_every_variable_the_origin_reads() -> None:
-    source = (ROOT / "origin" / "settings.py").read_text(encoding="utf-8")
-    read = {f"OUTPOST_{name}" for name in re.findall(r'\bapp\("([A-Z_]+)"\)', source)}
-    read |= set(re.findall(r'\bget\("([A-Z_]+)"\)', source))
+    read = set(variables())
     assert {"OUTPOST_ENV", "DATABASE_URL", "REDIS_URL", "OUTPOST_EDGE_SECRETS"} <= read
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     mentioned = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))

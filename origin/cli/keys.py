@@ -101,7 +101,7 @@ def run_rotate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    keyring = load_keyring(settings.signing_keys_path, settings.signing_keys_inline)
+    keyring = load_keyring(settings.signing_keys_path, settings.signing_keys_json)
     now = int(time.time())
     current = keyring.signing_key()
     grace = default_grace_seconds(settings) if args.grace_seconds is None else args.grace_seconds
@@ -124,7 +124,7 @@ def run_list(args: argparse.Namespace) -> int:
     from origin.identity.keyring_file import load_keyring
 
     settings = Settings.from_env()
-    keyring = load_keyring(settings.signing_keys_path, settings.signing_keys_inline)
+    keyring = load_keyring(settings.signing_keys_path, settings.signing_keys_json)
     now = time.time()
     current = keyring.signing_key()
     for key in keyring.keys:

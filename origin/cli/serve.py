@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import sys
-from dataclasses import replace
 from typing import Any
 
 from origin.cli.preflight import redis_warning, require_database, require_keyring
@@ -46,7 +45,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if (value := getattr(args, name, None)) is not None
     }
     settings = Settings.from_env()
-    return replace(settings, **overrides) if overrides else settings
+    return settings.model_copy(update=overrides) if overrides else settings
 
 
 def hypercorn_config(settings: Settings, bind: str) -> Any:

@@ -153,4 +153,4 @@ class KeyringSource:
 
 
 def keyring_source(settings: Settings) -> KeyringSource:
-    return KeyringSource(settings.signing_keys_path, settings.signing_keys_inline)
+    return KeyringSource(settings.signing_keys_path, settings.signing_keys_json)

@@ -18,18 +18,17 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-import shared
 from origin.errors import ApiError
 from origin.middleware.route_checks import RouteCheck
 from origin.observability.openapi import Answer, Responses
 from origin.principals import whereabouts
 from shared.geofence import GeofencePolicy, evaluate, location_of_country, parse_policy
+from shared.settings_rules import GEOFENCE_POLICY_FILE
 
-POLICY_FILE = Path(shared.__file__).resolve().parent / "policies" / "geofence.json"
 UNFENCED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def load_policy(path: Path = POLICY_FILE) -> GeofencePolicy:
+def load_policy(path: Path = GEOFENCE_POLICY_FILE) -> GeofencePolicy:
     return parse_policy(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -81,9 +81,25 @@ def test_local_mode_runs_without_a_secret_on_the_public_development_one() -> Non
 
 
 def test_the_local_development_secret_matches_the_origin_default() -> None:
-    from origin.settings import DEV_EDGE_SECRETS
+    from origin.settings import Settings
 
-    assert ("dev", LOCAL_DEVELOPMENT_SECRET) in DEV_EDGE_SECRETS
+    assert Settings.from_mapping({}).edge_secret_map == {"dev": LOCAL_DEVELOPMENT_SECRET.encode()}
+
+
+@pytest.mark.parametrize(
+    "variable", ["ORIGIN_TIMEOUT_SECONDS", "JWKS_MAX_AGE_SECONDS", "JWKS_REFETCH_INTERVAL_SECONDS"]
+)
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0", "-1"])
+def test_a_duration_is_positive_and_finite(variable: str, value: str) -> None:
+    # The same rule as the origin's durations (shared/settings_rules.py), tested there too.
+    with pytest.raises(ConfigError, match=f"{variable}='{value}': must be a"):
+        config(**{variable: value})
+
+
+def test_a_size_below_the_smallest_limit_is_refused() -> None:
+    with pytest.raises(ConfigError, match="EDGE_MAX_BODY_BYTES='255': must be at least 256"):
+        config(EDGE_MAX_BODY_BYTES="255")
+    assert config(EDGE_MAX_BODY_BYTES="256").limits.max_body_bytes == 256
 
 
 def test_production_refuses_the_public_development_secret() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +76,9 @@ def app_client(caller: Caller, tmp_path: Path) -> AppClient:
 
     @asynccontextmanager
     async def start(database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        settings = replace(
-            Settings.from_mapping({"OUTPOST_DATA_DIR": str(tmp_path)}),
-            database_url=Settings.from_mapping({"DATABASE_URL": database_url}).database_url,
-            **overrides,
-        )
+        settings = Settings.from_mapping(
+            {"OUTPOST_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url}
+        ).model_copy(update=overrides)
         app = create_app(settings, authenticator=caller.authenticate)
         async with running(app) as client:
             yield client

@@ -5,14 +5,12 @@ write through ``invalidating`` drops the copies it makes stale."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from origin.purge.outbox import pending_tags
-from origin.purge.settings import PurgeSettings
 from origin.settings import Settings
 from tests.origin.conftest import running
 from tests.origin.layers_app import POLICY, THINGS_TAG, Counts, layers_app
@@ -140,7 +138,9 @@ async def test_a_failed_write_keeps_the_copies(app: Starlette, client: httpx.Asy
 async def test_with_the_response_cache_off_every_read_is_rendered(
     migrated_url: str, redis_url: str, redis_prefix: str
 ) -> None:
-    settings = replace(Settings.from_mapping({"DATABASE_URL": migrated_url}), response_cache=False)
+    settings = Settings.from_mapping(
+        {"DATABASE_URL": migrated_url, "OUTPOST_RESPONSE_CACHE": "off"}
+    )
     async with (
         layers_app(migrated_url, redis_url, prefix=redis_prefix, settings=settings) as app,
         running(app) as client,
@@ -156,9 +156,12 @@ async def test_with_the_response_cache_off_every_read_is_rendered(
 async def test_with_purging_configured_a_write_records_its_purge_only_if_it_committed(
     migrated_url: str, redis_url: str, redis_prefix: str
 ) -> None:
-    settings = replace(
-        Settings.from_mapping({"DATABASE_URL": migrated_url}),
-        purge=PurgeSettings(api_token="token", zone_id="zone"),
+    settings = Settings.from_mapping(
+        {
+            "DATABASE_URL": migrated_url,
+            "CLOUDFLARE_API_TOKEN": "token",
+            "CLOUDFLARE_ZONE_ID": "zone",
+        }
     )
     async with layers_app(migrated_url, redis_url, prefix=redis_prefix, settings=settings) as app:
         engine = app.state.services.engine

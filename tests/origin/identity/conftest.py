@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def monotonic() -> Clock:
 def identity_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
     base = Settings.from_mapping({"OUTPOST_DATA_DIR": str(data_dir), "DATABASE_URL": database_url})
     # The general per-client limit would get in the way of tests that sign in many times.
-    return replace(base, **{"rate_limit_per_minute": 100_000, **overrides})
+    return base.model_copy(update={"rate_limit_per_minute": 100_000, **overrides})
 
 
 @dataclass

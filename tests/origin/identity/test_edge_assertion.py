@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from origin.app import create_app
 from origin.identity.service import Identity
@@ -167,7 +168,8 @@ async def test_two_edge_secrets_are_accepted_during_a_rotation(
     start_origin: OriginStarter, migrated_url: str, clock: Clock
 ) -> None:
     old, new = "o" * 32, "n" * 32
-    async with start_origin(migrated_url, edge_secrets=(("old", old), ("new", new))) as origin:
+    secrets = ((key_id, SecretStr(secret)) for key_id, secret in (("old", old), ("new", new)))
+    async with start_origin(migrated_url, edge_secrets=tuple(secrets)) as origin:
         by_old = await origin.client.get(
             "/auth/me", headers=assertion(clock, secret=old.encode(), key_id="old")
         )

@@ -117,4 +117,4 @@ def test_production_starts_with_its_own_secret_and_keys(tmp_path: Path) -> None:
     )
 
     assert settings.is_production
-    assert settings.signing_keys_inline == keyring.strip()
+    assert settings.signing_keys_json == keyring.strip()

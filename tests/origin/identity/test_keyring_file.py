@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,7 +85,8 @@ def test_no_keyring_is_created_when_keys_come_from_the_environment_or_in_product
     inline = Keyring((generate_key("ES256", now=NOW),)).to_json()
 
     assert ensure_dev_keyring(settings_in(tmp_path, OUTPOST_SIGNING_KEYS=inline)) is None
-    assert ensure_dev_keyring(replace(settings_in(tmp_path), environment="production")) is None
+    production = settings_in(tmp_path).model_copy(update={"environment": "production"})
+    assert ensure_dev_keyring(production) is None
     assert not (tmp_path / "keys").exists()
 
 

@@ -7,19 +7,20 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from pydantic import SecretStr
 
-from origin.purge.settings import PurgeSettings
 from tests.origin.conftest import AppClient, Caller
 
 pytestmark = pytest.mark.anyio
 
-CLOUDFLARE = PurgeSettings(api_token="token", zone_id="zone")
+# Cloudflare's token and zone set: writes record purges.
+CLOUDFLARE = {"cloudflare_api_token": SecretStr("token"), "cloudflare_zone_id": "zone"}
 
 
 async def test_readiness_shows_the_age_of_the_oldest_queued_purge_and_stays_ready(
     app_client: AppClient, seeded_url: str, caller: Caller
 ) -> None:
-    async with app_client(seeded_url, purge=CLOUDFLARE) as client:
+    async with app_client(seeded_url, **CLOUDFLARE) as client:
         empty = await client.get("/readyz")
         caller.becomes("ada", "admin")
         assert (await client.patch("/api/products/3", json={"stock": 5})).status_code == 200

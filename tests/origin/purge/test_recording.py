@@ -9,16 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from origin.purge.outbox import InvalidTag, pending_tags, purge_on_commit
-from origin.purge.settings import PurgeSettings
 from tests.origin.conftest import AppClient, Caller
 
 pytestmark = pytest.mark.anyio
 
-CLOUDFLARE = PurgeSettings(api_token="token", zone_id="zone")
+# Cloudflare's token and zone set: writes record purges.
+CLOUDFLARE = {"cloudflare_api_token": SecretStr("token"), "cloudflare_zone_id": "zone"}
 NEW_PRODUCT = {
     "sku": "TEA-OUTBOX-1",
     "name": "Outbox tea",
@@ -32,7 +33,7 @@ TAKEN_SKU = "COF-COL-250"  # product 2's, in the seeded catalog
 @pytest.fixture
 async def shop(app_client: AppClient, seeded_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The origin with Cloudflare purging configured."""
-    async with app_client(seeded_url, purge=CLOUDFLARE) as client:
+    async with app_client(seeded_url, **CLOUDFLARE) as client:
         yield client
 
 
