@@ -241,9 +241,9 @@ DEMO_ONLY_TEXT = (
     "demo catalog",
     "/api/products",
     "/api/orders",
-    "loadtest/",
+    "loadtest/catalog.py",
+    "loadtest/soak/",
     "Placing an order",
-    "bin/lean-app bench",
     "bin/lean-app soak",
 )
 
@@ -266,6 +266,8 @@ def test_the_lean_app_s_readme_and_docs_describe_an_app_without_the_demo(lean: P
     assert "curl -i 'http://127.0.0.1:8787/api/hello?name=alice'" in readme
     assert "| `origin/example.py` | the app's first route, `GET /api/hello`" in readme
     assert "| `.venv/bin/lean-app dev` | migrate, serve the origin" in readme
+    # The load test stays: every app can measure its edge on its own route.
+    assert "| `.venv/bin/lean-app bench [--out DIR]" in readme
 
 
 def test_the_shop_s_readme_describes_the_shop_and_its_own_command(shop: Path) -> None:
