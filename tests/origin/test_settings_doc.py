@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OTHER_VARIABLES = {
     f"{ENV_PREFIX}PUBLISHED_PORT": "compose.yaml",
     f"{ENV_PREFIX}IMAGE": "compose.yaml",
-    f"{ENV_PREFIX}PYODIDE_BUNDLE_DIR": "edge/runtime/workerd_host.py",
+    f"{ENV_PREFIX}PYODIDE_BUNDLE_DIR": "edge/runtime/cpython/workerd_host.py",
     f"{ENV_PREFIX}CONTRACT_EXAMPLES": "tests/origin/contract/test_openapi_contract.py",
     f"{ENV_PREFIX}CONTRACT_SEED": "tests/origin/contract/test_openapi_contract.py",
 }
