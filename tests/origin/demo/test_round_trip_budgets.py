@@ -188,3 +188,5 @@ async def test_an_authenticated_read_of_one_owned_row_is_at_most_three_round_tri
     _report("authenticated read of one owned row", trips)
     assert [line["product_id"] for line in read.json()["items"]] == [1, 2]
     assert trips.total <= 3, trips
+    # Rate limiting and the revocation check share one script call.
+    assert trips.redis == ["EVALSHA"], trips
