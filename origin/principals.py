@@ -7,6 +7,7 @@ enforces it before the endpoint runs); an endpoint that needs to know the caller
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -17,6 +18,8 @@ from shared.principal import Principal
 
 _UNRESOLVED = object()
 _VOUCHED_SCOPE_KEY = "outpost.vouched"
+_PRINCIPAL_SCOPE_KEY = "outpost.principal"
+_DEFERRED_SCOPE_KEY = "outpost.deferred_checks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +47,51 @@ def vouch(request: Request, vouched: Vouched) -> None:
     request.scope[_VOUCHED_SCOPE_KEY] = vouched
 
 
+@dataclass(frozen=True, slots=True)
+class DeferredCheck:
+    """A check of the caller that needs one value from the store, left by the authenticator for
+    the rate limiter's store call to read (one round trip for both, not two).
+
+    ``conclude`` is given what ``key`` holds (None: nothing, or the store did not answer) and
+    raises the refusal if the caller fails the check; it then also withdraws the principal.
+    """
+
+    key: str
+    conclude: Callable[[bytes | None], Awaitable[None]]
+
+
+def offer_deferred_checks(request: Request) -> None:
+    """Let the authenticator leave store reads to the caller (the rate limiter), who must then
+    :func:`take_deferred_checks` and conclude each before anything else sees the principal."""
+    request.scope[_DEFERRED_SCOPE_KEY] = []
+
+
+def defer_check(request: Request, check: DeferredCheck) -> bool:
+    """Leave ``check`` to the caller that offered; False (do it now) when nobody did."""
+    pending = request.scope.get(_DEFERRED_SCOPE_KEY)
+    if pending is None:
+        return False
+    pending.append(check)
+    return True
+
+
+def take_deferred_checks(request: Request) -> list[DeferredCheck]:
+    """The checks left since :func:`offer_deferred_checks`; the offer ends here."""
+    taken: list[DeferredCheck] = request.scope.pop(_DEFERRED_SCOPE_KEY, [])
+    return taken
+
+
+def withdraw_principal(request: Request) -> None:
+    """Forget the resolved caller (a deferred check refused it): the next ask authenticates
+    again, and the authenticator answers with the refusal it remembered."""
+    request.scope.pop(_PRINCIPAL_SCOPE_KEY, None)
+
+
 async def current_principal(request: Request) -> Principal | None:
-    cached = request.scope.get("outpost.principal", _UNRESOLVED)
+    cached = request.scope.get(_PRINCIPAL_SCOPE_KEY, _UNRESOLVED)
     if cached is _UNRESOLVED:
         cached = await services(request).authenticator(request)
-        request.scope["outpost.principal"] = cached
+        request.scope[_PRINCIPAL_SCOPE_KEY] = cached
     assert cached is None or isinstance(cached, Principal)
     return cached
 

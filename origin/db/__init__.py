@@ -13,7 +13,12 @@ from origin.db.migrate import (
     head_revision,
     upgrade,
 )
-from origin.db.transactions import begin_write, read_transaction, write_transaction
+from origin.db.transactions import (
+    begin_write,
+    read_transaction,
+    single_read,
+    write_transaction,
+)
 
 __all__ = [
     "DatabaseNotMigrated",
@@ -25,6 +30,7 @@ __all__ = [
     "metadata",
     "read_transaction",
     "session_factory",
+    "single_read",
     "upgrade",
     "write_transaction",
 ]

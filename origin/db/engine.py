@@ -16,16 +16,28 @@ SQLite (the embedded default) needs three things a bare engine does not give it:
   ``busy_timeout``), so racing writers run one after the other. Read-only work keeps plain
   ``BEGIN`` and is never serialised.
 
-PostgreSQL gets a pre-pinged pool (connections dropped by a failover or an idle timeout are
-replaced instead of failing a request); there a write transaction is a plain BEGIN.
+PostgreSQL's pool checks a connection only where a check can pay for itself. SQLAlchemy's
+``pool_pre_ping`` costs three round trips on every checkout (BEGIN, a ping, ROLLBACK with
+asyncpg), more than the query a read then sends. Instead:
+
+- a connection that sat idle in the pool for :data:`IDLE_BEFORE_PING_SECONDS` is pinged when
+  checked out and replaced if dead (a server or proxy idle timeout, a failover during a quiet
+  spell);
+- a connection found dead by a query (the database restarted under load) fails that query, and
+  SQLAlchemy then invalidates every connection older than the error, so the following requests
+  get fresh ones instead of failing one stale connection at a time;
+- every connection is recycled after half an hour, before common idle timeouts.
+
+There a write transaction is a plain BEGIN.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,6 +47,9 @@ from origin.settings import normalise_database_url
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Connection execution option that marks a transaction as a writer (see transactions.begin_write).
 WRITE_TRANSACTION = "outpost_write_transaction"
+# A pooled connection idle this long is pinged before use (see the module's documentation).
+IDLE_BEFORE_PING_SECONDS = 10.0
+_IDLE_SINCE = "outpost_idle_since"
 
 
 def create_engine(
@@ -44,15 +59,37 @@ def create_engine(
     url = make_url(normalise_database_url(database_url))
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size=pool_size, max_overflow=max_overflow, echo=echo)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         # Recycle before common server/proxy idle timeouts (PgBouncer, cloud load balancers).
         pool_recycle=1800,
         echo=echo,
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Ping a connection at checkout only when it has been idle long enough to have died."""
+    dialect = engine.sync_engine.dialect
+
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise exc.DisconnectionError(f"idle connection failed its ping: {error}") from error
+
+    event.listen(engine.sync_engine, "checkin", returned)
+    event.listen(engine.sync_engine, "checkout", checked_out)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

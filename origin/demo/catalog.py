@@ -2,10 +2,11 @@
 
 Each function takes an ``AsyncSession`` and returns API schemas, never ORM objects, so callers
 cannot trigger lazy loads after the session is gone. Each write is one transaction of its own
-(:func:`origin.db.write_transaction`), so pass a session with no transaction open; reads end
-the transaction they start (or join one the caller opened). Statements are
-SQLAlchemy Core on the session's connection: about half the per-query cost of ORM loading, and
-the UPDATE ... RETURNING forms make each write a single round trip.
+(:func:`origin.db.write_transaction`), so pass a session with no transaction open; each read is
+one statement sent without a transaction around it (:func:`origin.db.single_read`; it joins one
+the caller opened). Statements are SQLAlchemy Core on the session's connection: about half the
+per-query cost of ORM loading, and the UPDATE ... RETURNING forms make each write a single round
+trip.
 
 Deleting a product that orders refer to is refused (:class:`ProductInUse`) rather than
 soft-deleted: orders keep their own copy of the price, the foreign key (ON DELETE RESTRICT)
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from origin.db import read_transaction, write_transaction
+from origin.db import single_read, write_transaction
 from origin.db.types import utcnow
 from origin.demo.errors import DuplicateSku, ProductInUse, ProductNotFound, VersionMismatch
 from origin.demo.models import PRODUCTS
@@ -53,7 +54,7 @@ async def list_products(
         conditions.append(PRODUCTS.c.id > decode_cursor(cursor))
     # One row more than asked tells whether another page exists, without a COUNT.
     statement = select(PRODUCTS).where(*conditions).order_by(PRODUCTS.c.id).limit(limit + 1)
-    async with read_transaction(session) as connection:
+    async with single_read(session) as connection:
         rows = (await connection.execute(statement)).all()
     items = [_product(row) for row in rows[:limit]]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
@@ -61,7 +62,7 @@ async def list_products(
 
 
 async def get_product(session: AsyncSession, product_id: int) -> ProductRead:
-    async with read_transaction(session) as connection:
+    async with single_read(session) as connection:
         return await _fetch_product(connection, product_id)
 
 
@@ -194,7 +195,7 @@ async def _fetch_product(connection: AsyncConnection, product_id: int) -> Produc
 
 async def _sku_taken(session: AsyncSession, sku: str) -> bool:
     statement = select(exists().where(PRODUCTS.c.sku == sku))
-    async with read_transaction(session) as connection:
+    async with single_read(session) as connection:
         return bool((await connection.execute(statement)).scalar())
 
 

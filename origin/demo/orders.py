@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from origin.db import read_transaction, write_transaction
+from origin.db import read_transaction, single_read, write_transaction
 from origin.db.types import utcnow
 from origin.demo.errors import (
     IdempotencyKeyReused,
@@ -117,14 +117,36 @@ async def place_order(
 
 async def get_order(session: AsyncSession, owner_subject: str, order_id: int) -> OrderRead:
     """The owner's order; another owner's is :class:`OrderNotFound`, as if it did not exist."""
-    statement = select(ORDERS).where(
-        ORDERS.c.id == order_id, ORDERS.c.owner_subject == owner_subject
+    # One statement, one round trip: the order joined with its lines (an order always has
+    # lines; the outer join still finds one that had none).
+    statement = (
+        select(
+            ORDERS, ORDER_ITEMS.c.product_id, ORDER_ITEMS.c.quantity, ORDER_ITEMS.c.unit_price_cents
+        )
+        .outerjoin(ORDER_ITEMS, ORDER_ITEMS.c.order_id == ORDERS.c.id)
+        .where(ORDERS.c.id == order_id, ORDERS.c.owner_subject == owner_subject)
+        .order_by(ORDER_ITEMS.c.product_id)
     )
-    async with read_transaction(session) as connection:
-        row = (await connection.execute(statement)).one_or_none()
-        if row is None:
-            raise OrderNotFound(order_id)
-        return (await _with_lines(connection, [row]))[0]
+    async with single_read(session) as connection:
+        rows = (await connection.execute(statement)).all()
+    if not rows:
+        raise OrderNotFound(order_id)
+    first = rows[0]
+    return OrderRead(
+        id=first.id,
+        status=first.status,
+        total_cents=first.total_cents,
+        created_at=first.created_at,
+        items=[
+            OrderLineRead(
+                product_id=row.product_id,
+                quantity=row.quantity,
+                unit_price_cents=row.unit_price_cents,
+            )
+            for row in rows
+            if row.product_id is not None
+        ],
+    )
 
 
 async def list_orders(

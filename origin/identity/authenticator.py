@@ -18,7 +18,9 @@ Headers a client could set to claim an identity or a place (``X-Outpost-Subject`
 ``CF-IPCountry``, ...) are never read: only a valid assertion speaks for the edge.
 
 A refusal is remembered for the request, so the rate limiter (which asks first) and the route
-(which asks again) see the same answer without paying for it twice.
+(which asks again) see the same answer without paying for it twice. The rate limiter asks with
+an offer to read the session's revocation marker in its own store call
+(:func:`origin.principals.offer_deferred_checks`): the check then costs no round trip of its own.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from origin.errors import ApiError
 from origin.identity.external import JwksUnavailable
 from origin.identity.keys import KeyringError
 from origin.identity.replay import NonceGuard
-from origin.identity.revocation import RevocationList
+from origin.identity.revocation import RevocationList, marker_key
 from origin.identity.verification import TokenVerifier
-from origin.principals import Vouched, vouch
+from origin.principals import DeferredCheck, Vouched, defer_check, vouch, withdraw_principal
 from origin.services import services
 from shared.assertion import ASSERTION_HEADER, Assertion, AssertionInvalid, verify_assertion
 from shared.jwt import (
@@ -187,9 +189,18 @@ class Authenticator:
         return verified.principal(country)
 
     async def _refuse_revoked(self, request: Request, session_id: str) -> None:
-        if await self._revocations.is_revoked(session_id):
-            raise _refused_token(request, "session_revoked")
-        request.scope[SESSION_ID_SCOPE_KEY] = session_id
+        async def conclude(marker: bytes | None) -> None:
+            if await self._revocations.judge(session_id, marker):
+                error = _refused_token(request, "session_revoked")
+                request.scope[_REFUSAL_SCOPE_KEY] = error
+                withdraw_principal(request)
+                raise error
+            request.scope[SESSION_ID_SCOPE_KEY] = session_id
+
+        if not defer_check(request, DeferredCheck(marker_key(session_id), conclude)):
+            if await self._revocations.is_revoked(session_id):
+                raise _refused_token(request, "session_revoked")
+            request.scope[SESSION_ID_SCOPE_KEY] = session_id
 
 
 def _refused_assertion(request: Request, reason: str) -> ApiError:

@@ -2,8 +2,10 @@
 
 The database records revocations (``auth_sessions.revoked_at``); the key-value store holds a
 marker per revoked session for as long as that session's access tokens can live, so checking a
-token costs one Redis ``GET``. When the store does not answer (``store.healthy`` is false) the
-check asks the database instead: a revoked token is never accepted because Redis is down.
+token costs one Redis ``GET``, or nothing more than the rate limiter's call, which reads the
+marker for the authenticator (:meth:`RevocationList.judge` then decides from what it read).
+When the store does not answer (``store.healthy`` is false) the check asks the database instead:
+a revoked token is never accepted because Redis is down.
 
 Two gaps are closed here as well:
 
@@ -75,11 +77,19 @@ class RevocationList:
         await self._write_markers()
 
     async def is_revoked(self, session_id: str) -> bool:
+        return await self.judge(session_id, await self._store.get(marker_key(session_id)))
+
+    async def judge(self, session_id: str, marker: bytes | None) -> bool:
+        """Whether the session is revoked, given what the store held under its
+        :func:`marker_key` (read by the caller, e.g. in the rate limiter's call)."""
         if self._unwritten:
+            # Kept during an outage: revoked, whether or not its marker is written now (``marker``
+            # may have been read before this writes it).
+            kept = session_id in self._unwritten
             await self._write_markers()
-            if session_id in self._unwritten:
+            if kept:
                 return True
-        if await self._store.get(marker_key(session_id)) is not None:
+        if marker is not None:
             return True
         if not self._store.healthy:
             async with self._sessions() as session:

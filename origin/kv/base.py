@@ -9,7 +9,7 @@ limits (``hit``), idempotency keys, token revocation and nonce replay checks (``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -103,6 +103,22 @@ class Store(Protocol):
     ) -> tuple[RateLimitDecision, bytes | None]:
         """``hit`` and ``get`` together, in one round trip where the backend allows: a request
         that spends its rate limit can read its cached answer without a second trip."""
+        ...
+
+    async def hit_and_read(
+        self,
+        bucket: str,
+        limit: int,
+        window_seconds: float,
+        keys: Sequence[str],
+        *,
+        instead_if_first: str | None = None,
+    ) -> tuple[RateLimitDecision, list[bytes | None]]:
+        """``hit`` and a ``get`` of each of ``keys``, in one round trip where the backend allows.
+
+        With ``instead_if_first``, that bucket is spent instead of ``bucket`` when ``keys[0]``
+        holds a value (a caller whose session turns out revoked spends its address's budget,
+        as any refused credential does)."""
         ...
 
     async def ping(self) -> None:

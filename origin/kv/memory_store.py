@@ -8,7 +8,7 @@ clients a fresh budget.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from origin.kv import gcra
@@ -110,6 +110,20 @@ class MemoryStore:
         self, bucket: str, limit: int, window_seconds: float, key: str
     ) -> tuple[RateLimitDecision, bytes | None]:
         return await self.hit(bucket, limit, window_seconds), await self.get(key)
+
+    async def hit_and_read(
+        self,
+        bucket: str,
+        limit: int,
+        window_seconds: float,
+        keys: Sequence[str],
+        *,
+        instead_if_first: str | None = None,
+    ) -> tuple[RateLimitDecision, list[bytes | None]]:
+        values = [await self.get(key) for key in keys]
+        if instead_if_first is not None and values and values[0] is not None:
+            bucket = instead_if_first
+        return await self.hit(bucket, limit, window_seconds), values
 
     async def ping(self) -> None:
         return None

@@ -37,28 +37,35 @@ return removed
 """
 
 # GCRA, the same integer arithmetic as origin.kv.gcra.decide, on the Redis server's clock so
-# that every origin process agrees. KEYS[1]: the bucket's TAT (microseconds); KEYS[2], if
-# given: a value read in the same call (a request's cached answer, saving a round trip).
+# that every origin process agrees. KEYS[1]: the bucket's TAT (microseconds); KEYS[2..n+1]:
+# values read in the same call (ARGV[3] = n; a request's cached answer, its session's revocation
+# marker: each saves a round trip); KEYS[n+2], if given: the bucket spent instead of KEYS[1]
+# when the first value read is set (a revoked session's caller spends its address's budget).
 # ARGV[1]: limit; ARGV[2]: emission interval in microseconds.
-# Returns {allowed (0/1), remaining, reset_after_us, retry_after_us, KEYS[2]'s value or nil}.
+# Returns {allowed (0/1), remaining, reset_after_us, retry_after_us, each value read or nil}.
 RATE_LIMIT_HIT = """
 local limit = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
-local cached = false
-if KEYS[2] then
-  cached = redis.call('GET', KEYS[2])
+local reads = tonumber(ARGV[3])
+local values = {}
+for i = 1, reads do
+  values[i] = redis.call('GET', KEYS[1 + i])
+end
+local bucket = KEYS[1]
+if KEYS[reads + 2] and values[1] then
+  bucket = KEYS[reads + 2]
 end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local tat = tonumber(redis.call('GET', bucket) or '0')
 if tat < now then
   tat = now
 end
 local new_tat = tat + interval
 local allow_at = new_tat - interval * limit
 if now < allow_at then
-  return {0, 0, tat - now, allow_at - now, cached}
+  return {0, 0, tat - now, allow_at - now, unpack(values)}
 end
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
-return {1, math.floor((now - allow_at) / interval), new_tat - now, 0, cached}
+redis.call('SET', bucket, string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((now - allow_at) / interval), new_tat - now, 0, unpack(values)}
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import cast
 
@@ -123,28 +123,51 @@ class RedisStore:
         return removed
 
     async def hit(self, bucket: str, limit: int, window_seconds: float) -> RateLimitDecision:
-        decision, _ = await self._hit(bucket, limit, window_seconds, read=None)
+        decision, _ = await self._hit(bucket, limit, window_seconds, [], instead_if_first=None)
         return decision
 
     async def hit_and_get(
         self, bucket: str, limit: int, window_seconds: float, key: str
     ) -> tuple[RateLimitDecision, bytes | None]:
-        decision, value = await self._hit(bucket, limit, window_seconds, read=self._values + key)
-        self.stats.count_read(value)
-        return decision, value
+        decision, values = await self.hit_and_read(bucket, limit, window_seconds, [key])
+        return decision, values[0]
+
+    async def hit_and_read(
+        self,
+        bucket: str,
+        limit: int,
+        window_seconds: float,
+        keys: Sequence[str],
+        *,
+        instead_if_first: str | None = None,
+    ) -> tuple[RateLimitDecision, list[bytes | None]]:
+        decision, values = await self._hit(
+            bucket, limit, window_seconds, [self._values + key for key in keys], instead_if_first
+        )
+        for value in values:
+            self.stats.count_read(value)
+        return decision, values
 
     async def _hit(
-        self, bucket: str, limit: int, window_seconds: float, read: str | None
-    ) -> tuple[RateLimitDecision, bytes | None]:
-        """One script call: the GCRA step, and ``read``'s value when asked."""
+        self,
+        bucket: str,
+        limit: int,
+        window_seconds: float,
+        reads: list[str],
+        instead_if_first: str | None,
+    ) -> tuple[RateLimitDecision, list[bytes | None]]:
+        """One script call: the GCRA step, and the values of ``reads``."""
         interval_us = gcra.emission_interval_us(limit, window_seconds)
-        keys = [self._buckets + bucket] if read is None else [self._buckets + bucket, read]
+        keys = [self._buckets + bucket, *reads]
+        if instead_if_first is not None and reads:
+            keys.append(self._buckets + instead_if_first)
         async with self._guard:
-            allowed, remaining, reset_us, retry_us, *value = await self._rate_limit(
-                keys=keys, args=[limit, interval_us]
+            allowed, remaining, reset_us, retry_us, *values = await self._rate_limit(
+                keys=keys, args=[limit, interval_us, len(reads)]
             )
         decision = gcra.decision(bool(allowed), limit, remaining, reset_us, retry_us)
-        return decision, value[0] if value else None
+        # Redis drops trailing nils from the reply: pad to one value per key read.
+        return decision, [*values, *([None] * (len(reads) - len(values)))]
 
     async def ping(self) -> None:
         async with self._guard:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from origin.kv.base import RateLimitDecision, Store, StoreStats, StoreUnavailable, unique_tags
 from origin.kv.breaker import CircuitBreaker
@@ -135,6 +135,28 @@ class ResilientStore:
             decision, value = self._failed_open(error, limit), None
         self.stats.count_read(value)
         return decision, value
+
+    async def hit_and_read(
+        self,
+        bucket: str,
+        limit: int,
+        window_seconds: float,
+        keys: Sequence[str],
+        *,
+        instead_if_first: str | None = None,
+    ) -> tuple[RateLimitDecision, list[bytes | None]]:
+        """Unavailable: the request passes and nothing was read (``healthy`` then says so, so a
+        caller that must not take "nothing" for an answer asks elsewhere)."""
+        try:
+            await self._ensure_available()
+            decision, values = await self.inner.hit_and_read(
+                bucket, limit, window_seconds, keys, instead_if_first=instead_if_first
+            )
+        except StoreUnavailable as error:
+            decision, values = self._failed_open(error, limit), [None] * len(keys)
+        for value in values:
+            self.stats.count_read(value)
+        return decision, values
 
     async def ping(self) -> None:
         try:

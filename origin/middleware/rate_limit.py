@@ -7,10 +7,14 @@ request through (fails open) rather than turning an outage of the cache into one
 
 A read that a cached answer could serve spends its budget and fetches that answer in one store
 call (:mod:`origin.http_cache` then uses it), saving a second Redis round trip per cached read.
+The same call reads what the authenticator needs to check the caller (the session's revocation
+marker, a :class:`~origin.principals.DeferredCheck`), so an authenticated request spends one
+Redis round trip on rate limiting, revocation and the cached answer together.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from starlette.requests import Request
@@ -18,8 +22,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.errors import ApiError, error_response
 from origin.http_cache import keep_read_ahead, read_ahead_key
+from origin.kv import RateLimitDecision
 from origin.observability.openapi import Answer, Header, Responses
-from origin.principals import current_principal, whereabouts
+from origin.principals import (
+    DeferredCheck,
+    current_principal,
+    offer_deferred_checks,
+    take_deferred_checks,
+    whereabouts,
+)
 from origin.services import services
 
 WINDOW_SECONDS = 60.0
@@ -42,10 +53,14 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        offer_deferred_checks(request)
         bucket = await client_bucket(request)
+        checks = take_deferred_checks(request)
         store = services(request).store
         read_ahead = read_ahead_key(request)
-        if read_ahead is None:
+        if checks:
+            decision = await self._hit_and_check(request, bucket, checks, read_ahead)
+        elif read_ahead is None:
             decision = await store.hit(bucket, self.limit, WINDOW_SECONDS)
         else:
             decision, cached = await store.hit_and_get(
@@ -74,6 +89,35 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
+    async def _hit_and_check(
+        self,
+        request: Request,
+        bucket: str,
+        checks: list[DeferredCheck],
+        read_ahead: str | None,
+    ) -> RateLimitDecision:
+        """Spend the budget, read what the caller's check needs (and the cached answer) in one
+        store call, and conclude the check. A caller it refuses spends its address's budget, as
+        any refused credential does; the route answers the refusal (remembered for the request).
+        """
+        first, *others = checks  # one session per request: others are not expected
+        keys = [first.key] if read_ahead is None else [first.key, read_ahead]
+        address_bucket = _address_bucket((await whereabouts(request)).client)
+        decision, values = await services(request).store.hit_and_read(
+            bucket, self.limit, WINDOW_SECONDS, keys, instead_if_first=address_bucket
+        )
+        if read_ahead is not None:
+            keep_read_ahead(request, read_ahead, values[1])
+        with contextlib.suppress(ApiError):
+            await first.conclude(values[0])
+            for check in others:
+                await check.conclude(await services(request).store.get(check.key))
+        return decision
+
+
+def _address_bucket(client: str) -> str:
+    return f"ratelimit:addr:{client}"
+
 
 async def client_bucket(request: Request) -> str:
     """The caller's subject, else its address (the edge reports the real one; a request with a
@@ -84,4 +128,4 @@ async def client_bucket(request: Request) -> str:
         principal = None
     if principal is not None:
         return f"ratelimit:sub:{principal.subject}"
-    return f"ratelimit:addr:{(await whereabouts(request)).client}"
+    return _address_bucket((await whereabouts(request)).client)

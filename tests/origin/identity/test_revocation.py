@@ -127,3 +127,28 @@ async def test_an_origin_starting_against_an_empty_redis_refills_it_from_the_dat
     async with start_origin(migrated_url, redis_url=private_redis.url) as restarted:
         assert len(list(private_redis.client().scan_iter(match=f"*{marker_key('*')}"))) == 1
         assert (await restarted.me(tokens["access_token"])).status_code == 401
+
+
+async def test_a_revoked_sessions_requests_spend_their_address_budget_not_the_subjects(
+    start_origin: OriginStarter, migrated_url: str, store_settings: dict[str, str | None]
+) -> None:
+    """The rate limiter reads the revocation marker in its own call; a refused caller still
+    spends the budget of its address, as any bad credential does, never the account's."""
+    # A small budget (one request per 3 s comes back), so a minute's test time shows the spend.
+    async with start_origin(migrated_url, rate_limit_per_minute=20, **store_settings) as origin:
+        revoked = await origin.new_account(ALICE)
+        before = await origin.me(revoked["access_token"])
+        await origin.client.post("/auth/logout", headers=bearer(revoked["access_token"]))
+        for _ in range(3):
+            refused = await origin.me(revoked["access_token"])
+            assert refused.status_code == 401
+            assert refused.json()["error"]["code"] == "invalid_token"
+        fresh = await origin.sign_in(ALICE)
+        after = await origin.me(fresh["access_token"])
+
+    assert after.status_code == 200
+    # Alice's budget: spent by the first /auth/me, the logout and this one; the refusals spent
+    # the address's.
+    assert (
+        int(after.headers["ratelimit-remaining"]) == int(before.headers["ratelimit-remaining"]) - 2
+    )

@@ -282,3 +282,26 @@ async def test_ping_and_check_answer_when_the_backend_is_up(subject: StoreUnderT
     await subject.store.check()
 
     assert subject.store.healthy
+
+
+async def test_hit_and_read_reads_every_key_and_spends_the_other_bucket_when_the_first_is_set(
+    subject: StoreUnderTest,
+) -> None:
+    await subject.store.set("revoked-session:s1", b"1", ttl_seconds=30)
+    await subject.store.set("response:/a", b"cached", ttl_seconds=30)
+
+    kept, values = await subject.store.hit_and_read(
+        "sub:alice", 1, 60.0, ["revoked-session:s2", "response:/a"], instead_if_first="addr:1"
+    )
+    revoked, marked = await subject.store.hit_and_read(
+        "sub:alice", 1, 60.0, ["revoked-session:s1", "response:/b"], instead_if_first="addr:1"
+    )
+
+    assert values == [None, b"cached"]
+    assert marked == [b"1", None]
+    assert kept.allowed
+    assert kept.remaining == 0
+    # The revoked caller spent the address's bucket (the only request there), not alice's.
+    assert revoked.allowed
+    assert not (await subject.store.hit("sub:alice", 1, 60.0)).allowed
+    assert not (await subject.store.hit("addr:1", 1, 60.0)).allowed
