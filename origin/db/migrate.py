@@ -36,9 +36,9 @@ class DatabaseNotMigrated(RuntimeError):
         self.current = current
         self.head = head
         if current is None:
+            # No revision named: the upgrade applies them all, whatever the head is called.
             message = (
-                f"the database has no schema yet (no migration applied); this code needs "
-                f"revision {head}: run `{UPGRADE_COMMAND}`"
+                f"the database has no schema yet (no migration applied): run `{UPGRADE_COMMAND}`"
             )
         elif known:
             message = (

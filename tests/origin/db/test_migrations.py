@@ -161,7 +161,6 @@ async def test_an_empty_database_is_refused_with_the_command_that_fixes_it(
 
     message = str(raised.value)
     assert "no migration applied" in message
-    assert f"needs revision {head_revision()}" in message
     assert "run `outpost db upgrade`" in message
     assert (raised.value.current, raised.value.head) == (None, head_revision())
 

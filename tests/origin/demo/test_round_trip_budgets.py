@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,17 +87,14 @@ def watched(
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[Watched]:
         async with wire_tap(seeded_url) as tap:
-            settings = replace(
-                Settings.from_mapping(
-                    {
-                        "OUTPOST_DATA_DIR": str(tmp_path),
-                        "DATABASE_URL": tap.url,
-                        "REDIS_URL": redis_url,
-                        "OUTPOST_REDIS_PREFIX": redis_prefix,
-                    }
-                ),
-                **overrides,
-            )
+            settings = Settings.from_mapping(
+                {
+                    "OUTPOST_DATA_DIR": str(tmp_path),
+                    "DATABASE_URL": tap.url,
+                    "REDIS_URL": redis_url,
+                    "OUTPOST_REDIS_PREFIX": redis_prefix,
+                }
+            ).model_copy(update=overrides)
             watcher = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
             marker_client = redis.asyncio.Redis.from_url(redis_url)
             marker = redis_prefix + secrets.token_hex(4)
