@@ -98,13 +98,6 @@ class Store(Protocol):
         """Spend one request from ``bucket``, which allows ``limit`` per ``window_seconds``."""
         ...
 
-    async def hit_and_get(
-        self, bucket: str, limit: int, window_seconds: float, key: str
-    ) -> tuple[RateLimitDecision, bytes | None]:
-        """``hit`` and ``get`` together, in one round trip where the backend allows: a request
-        that spends its rate limit can read its cached answer without a second trip."""
-        ...
-
     async def hit_and_read(
         self,
         bucket: str,

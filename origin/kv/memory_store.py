@@ -106,11 +106,6 @@ class MemoryStore:
             self._buckets.put(bucket, new_tat_us, expires_at)
         return decision
 
-    async def hit_and_get(
-        self, bucket: str, limit: int, window_seconds: float, key: str
-    ) -> tuple[RateLimitDecision, bytes | None]:
-        return await self.hit(bucket, limit, window_seconds), await self.get(key)
-
     async def hit_and_read(
         self,
         bucket: str,

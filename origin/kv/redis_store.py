@@ -126,12 +126,6 @@ class RedisStore:
         decision, _ = await self._hit(bucket, limit, window_seconds, [], instead_if_first=None)
         return decision
 
-    async def hit_and_get(
-        self, bucket: str, limit: int, window_seconds: float, key: str
-    ) -> tuple[RateLimitDecision, bytes | None]:
-        decision, values = await self.hit_and_read(bucket, limit, window_seconds, [key])
-        return decision, values[0]
-
     async def hit_and_read(
         self,
         bucket: str,

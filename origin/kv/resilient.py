@@ -125,17 +125,6 @@ class ResilientStore:
         except StoreUnavailable as error:
             return self._failed_open(error, limit)
 
-    async def hit_and_get(
-        self, bucket: str, limit: int, window_seconds: float, key: str
-    ) -> tuple[RateLimitDecision, bytes | None]:
-        try:
-            await self._ensure_available()
-            decision, value = await self.inner.hit_and_get(bucket, limit, window_seconds, key)
-        except StoreUnavailable as error:
-            decision, value = self._failed_open(error, limit), None
-        self.stats.count_read(value)
-        return decision, value
-
     async def hit_and_read(
         self,
         bucket: str,

@@ -63,8 +63,8 @@ class RateLimitMiddleware:
         elif read_ahead is None:
             decision = await store.hit(bucket, self.limit, WINDOW_SECONDS)
         else:
-            decision, cached = await store.hit_and_get(
-                bucket, self.limit, WINDOW_SECONDS, read_ahead
+            decision, (cached,) = await store.hit_and_read(
+                bucket, self.limit, WINDOW_SECONDS, [read_ahead]
             )
             keep_read_ahead(request, read_ahead, cached)
         headers = {

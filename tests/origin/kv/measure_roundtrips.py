@@ -51,8 +51,8 @@ def store_operations(name: str, store: Store) -> dict[str, Operation]:
     return {
         f"{name} cached GET": lambda: store.get(CACHED_KEY),
         f"{name} rate-limit hit": lambda: store.hit("ratelimit:addr:127.0.0.1", 10**9, 60.0),
-        f"{name} hit + cached read": lambda: store.hit_and_get(
-            "ratelimit:addr:127.0.0.1", 10**9, 60.0, CACHED_KEY
+        f"{name} hit + cached read": lambda: store.hit_and_read(
+            "ratelimit:addr:127.0.0.1", 10**9, 60.0, [CACHED_KEY]
         ),
     }
 

@@ -58,8 +58,8 @@ async def test_when_redis_is_killed_every_operation_degrades_as_specified(
     decision = await store.hit("addr:1", limit=1, window_seconds=60)
     assert decision.allowed  # rate limiting fails open
     assert decision.limit == 1
-    decision, cached = await store.hit_and_get("addr:1", 1, 60, "response:/p")
-    assert (decision.allowed, cached) == (True, None)  # both at once: the same, together
+    decision, cached = await store.hit_and_read("addr:1", 1, 60, ["response:/p"])
+    assert (decision.allowed, cached) == (True, [None])  # both at once: the same, together
     # State cannot be faked or silently lost: the caller falls back to the database.
     with pytest.raises(StoreUnavailable):
         await store.add("idem:1", b"lock", ttl_seconds=60)

@@ -242,23 +242,23 @@ async def test_there_is_no_second_full_burst_at_a_window_edge(subject: StoreUnde
     assert [d.allowed for d in second_burst] == [True, True, False, False]
 
 
-async def test_hit_and_get_spends_the_budget_and_reads_the_value_in_one_call(
+async def test_hit_and_read_spends_the_budget_and_reads_the_value_in_one_call(
     subject: StoreUnderTest,
 ) -> None:
     await subject.store.cache_put("response:/api/products", b"[]", ["products"], ttl_seconds=30)
 
     found = [
-        await subject.store.hit_and_get("addr:1", 2, 1.0, "response:/api/products")
+        await subject.store.hit_and_read("addr:1", 2, 1.0, ["response:/api/products"])
         for _ in range(3)
     ]
-    _, absent = await subject.store.hit_and_get("addr:2", 2, 1.0, "response:/nothing")
+    _, absent = await subject.store.hit_and_read("addr:2", 2, 1.0, ["response:/nothing"])
 
     assert [decision.allowed for decision, _ in found] == [True, True, False]
     assert [decision.remaining for decision, _ in found] == [1, 0, 0]
-    assert [value for _, value in found] == [b"[]"] * 3  # read even when the budget is spent
-    assert absent is None
+    assert [values for _, values in found] == [[b"[]"]] * 3  # read even when the budget is spent
+    assert absent == [None]
     assert (subject.store.stats.hits, subject.store.stats.misses) == (3, 1)
-    # The same bucket as hit's: hit_and_get spent it.
+    # The same bucket as hit's: hit_and_read spent it.
     assert not (await subject.store.hit("addr:1", 2, 1.0)).allowed
 
 
