@@ -23,6 +23,7 @@ from origin.cli.database import seed_database  # template:demo
 from origin.principals import Vouched, vouch
 from origin.settings import Settings
 from shared.principal import Principal
+from tests.origin.layers_app import layers_app
 from tests.origin.live_origin import ADMIN, CUSTOMER, LiveOrigin, live_origin
 
 
@@ -92,6 +93,20 @@ async def running(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://origin.test") as client:
             yield client
+
+
+@pytest.fixture
+async def layers(migrated_url: str, redis_url: str, redis_prefix: str) -> AsyncIterator[Starlette]:
+    """The generic layers (response cache, idempotency) on a small app of their own
+    (``tests/origin/layers_app.py``), on SQLite and PostgreSQL with the real Redis."""
+    async with layers_app(migrated_url, redis_url, prefix=redis_prefix) as built:
+        yield built
+
+
+@pytest.fixture
+async def layers_client(layers: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(layers) as started:
+        yield started
 
 
 @pytest.fixture

@@ -128,5 +128,11 @@ async def layers_app(
         await engine.dispose()
 
 
+def counts(app: Starlette) -> Counts:
+    """What the app's handlers have done so far."""
+    found: Counts = app.state.counts
+    return found
+
+
 async def _nobody(request: Request) -> None:
     return None

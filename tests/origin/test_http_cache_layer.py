@@ -4,8 +4,6 @@ write through ``invalidating`` drops the copies it makes stale."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -13,44 +11,29 @@ from starlette.applications import Starlette
 from origin.purge.outbox import pending_tags
 from origin.settings import Settings
 from tests.origin.conftest import running
-from tests.origin.layers_app import POLICY, THINGS_TAG, Counts, layers_app
+from tests.origin.layers_app import POLICY, THINGS_TAG, counts, layers_app
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def app(migrated_url: str, redis_url: str, redis_prefix: str) -> AsyncIterator[Starlette]:
-    async with layers_app(migrated_url, redis_url, prefix=redis_prefix) as built:
-        yield built
-
-
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(app) as started:
-        yield started
-
-
-def counts(app: Starlette) -> Counts:
-    found: Counts = app.state.counts
-    return found
-
-
 async def test_a_read_is_rendered_once_then_served_from_the_store(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    first = await client.get("/things")
-    second = await client.get("/things")
+    first = await layers_client.get("/things")
+    second = await layers_client.get("/things")
 
     assert first.status_code == second.status_code == 200
     assert first.headers["x-origin-cache"] == "MISS"
     assert second.headers["x-origin-cache"] == "HIT"
     assert second.content == first.content
     assert first.json() == {"things": ["a", "b"], "rendering": 1}
-    assert counts(app).produced == 1
+    assert counts(layers).produced == 1
 
 
-async def test_a_cached_read_carries_what_a_shared_cache_needs(client: httpx.AsyncClient) -> None:
-    response = await client.get("/things")
+async def test_a_cached_read_carries_what_a_shared_cache_needs(
+    layers_client: httpx.AsyncClient,
+) -> None:
+    response = await layers_client.get("/things")
 
     assert response.headers["cache-control"] == (
         "public, max-age=0, s-maxage=120, stale-while-revalidate=10, stale-if-error=300"
@@ -66,12 +49,12 @@ async def test_a_cached_read_carries_what_a_shared_cache_needs(client: httpx.Asy
 
 @pytest.mark.parametrize("if_none_match", ["{etag}", "W/{etag}", '"other", {etag}', "*"])
 async def test_a_matching_if_none_match_gets_304_without_a_body(
-    client: httpx.AsyncClient, if_none_match: str
+    layers_client: httpx.AsyncClient, if_none_match: str
 ) -> None:
-    etag = (await client.get("/things")).headers["etag"]
+    etag = (await layers_client.get("/things")).headers["etag"]
 
     header = {"If-None-Match": if_none_match.format(etag=etag)}
-    response = await client.get("/things", headers=header)
+    response = await layers_client.get("/things", headers=header)
 
     assert response.status_code == 304
     assert response.content == b""
@@ -79,44 +62,44 @@ async def test_a_matching_if_none_match_gets_304_without_a_body(
     assert response.headers["cache-tag"] == THINGS_TAG
 
 
-async def test_a_stale_if_none_match_gets_the_full_answer(client: httpx.AsyncClient) -> None:
-    response = await client.get("/things", headers={"If-None-Match": '"not-ours"'})
+async def test_a_stale_if_none_match_gets_the_full_answer(layers_client: httpx.AsyncClient) -> None:
+    response = await layers_client.get("/things", headers={"If-None-Match": '"not-ours"'})
 
     assert response.status_code == 200
     assert response.json()["things"] == ["a", "b"]
 
 
 async def test_the_same_query_in_another_order_is_the_same_copy(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    first = await client.get("/things?a=1&b=2")
-    second = await client.get("/things?b=2&a=1")
-    other = await client.get("/things?a=2&b=2")
+    first = await layers_client.get("/things?a=1&b=2")
+    second = await layers_client.get("/things?b=2&a=1")
+    other = await layers_client.get("/things?a=2&b=2")
 
     assert (first.headers["x-origin-cache"], second.headers["x-origin-cache"]) == ("MISS", "HIT")
     assert other.headers["x-origin-cache"] == "MISS"
-    assert counts(app).produced == 2
+    assert counts(layers).produced == 2
 
 
 async def test_an_error_from_the_producer_is_answered_and_never_cached(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    first = await client.get("/things?missing=1")
-    second = await client.get("/things?missing=1")
+    first = await layers_client.get("/things?missing=1")
+    second = await layers_client.get("/things?missing=1")
 
     assert first.status_code == second.status_code == 404
     assert second.json()["error"]["code"] == "not_found"
     assert "cache-control" not in second.headers
-    assert counts(app).produced == 0
+    assert counts(layers).produced == 0
 
 
 async def test_a_write_drops_the_copies_it_makes_stale_and_tells_the_edge(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    await client.get("/things")
+    await layers_client.get("/things")
 
-    written = await client.post("/things")
-    after = await client.get("/things")
+    written = await layers_client.post("/things")
+    after = await layers_client.get("/things")
 
     assert written.status_code == 200
     assert written.headers["purge-tags"] == THINGS_TAG
@@ -124,11 +107,13 @@ async def test_a_write_drops_the_copies_it_makes_stale_and_tells_the_edge(
     assert after.json()["rendering"] == 2
 
 
-async def test_a_failed_write_keeps_the_copies(app: Starlette, client: httpx.AsyncClient) -> None:
-    await client.get("/things")
+async def test_a_failed_write_keeps_the_copies(
+    layers: Starlette, layers_client: httpx.AsyncClient
+) -> None:
+    await layers_client.get("/things")
 
-    failed = await client.post("/things", headers={"X-Fail": "1"})
-    after = await client.get("/things")
+    failed = await layers_client.post("/things", headers={"X-Fail": "1"})
+    after = await layers_client.get("/things")
 
     assert failed.status_code == 409
     assert "purge-tags" not in failed.headers
@@ -142,11 +127,11 @@ async def test_with_the_response_cache_off_every_read_is_rendered(
         {"DATABASE_URL": migrated_url, "OUTPOST_RESPONSE_CACHE": "off"}
     )
     async with (
-        layers_app(migrated_url, redis_url, prefix=redis_prefix, settings=settings) as app,
-        running(app) as client,
+        layers_app(migrated_url, redis_url, prefix=redis_prefix, settings=settings) as layers,
+        running(layers) as layers_client,
     ):
-        first = await client.get("/things")
-        second = await client.get("/things")
+        first = await layers_client.get("/things")
+        second = await layers_client.get("/things")
 
     assert first.headers["x-origin-cache"] == second.headers["x-origin-cache"] == "BYPASS"
     assert second.json()["rendering"] == 2
@@ -163,13 +148,15 @@ async def test_with_purging_configured_a_write_records_its_purge_only_if_it_comm
             "CLOUDFLARE_ZONE_ID": "zone",
         }
     )
-    async with layers_app(migrated_url, redis_url, prefix=redis_prefix, settings=settings) as app:
-        engine = app.state.services.engine
-        async with running(app) as client:
-            failed = await client.post("/things", headers={"X-Fail": "1"})
+    async with layers_app(
+        migrated_url, redis_url, prefix=redis_prefix, settings=settings
+    ) as layers:
+        engine = layers.state.services.engine
+        async with running(layers) as layers_client:
+            failed = await layers_client.post("/things", headers={"X-Fail": "1"})
             assert failed.status_code == 409
             assert list(await pending_tags(engine)) == []
 
-            written = await client.post("/things")
+            written = await layers_client.post("/things")
             assert written.status_code == 200
             assert list(await pending_tags(engine)) == [THINGS_TAG]

@@ -4,8 +4,6 @@ request under the same key is refused, and one still running holds the key."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import anyio
 import httpx
 import pytest
@@ -13,7 +11,7 @@ from starlette.applications import Starlette
 
 from origin.idempotency import REPLAYED_HEADER
 from tests.origin.conftest import running
-from tests.origin.layers_app import Counts, layers_app
+from tests.origin.layers_app import counts, layers_app
 
 pytestmark = pytest.mark.anyio
 
@@ -21,32 +19,15 @@ pytestmark = pytest.mark.anyio
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 
-@pytest.fixture
-async def app(migrated_url: str, redis_url: str, redis_prefix: str) -> AsyncIterator[Starlette]:
-    async with layers_app(migrated_url, redis_url, prefix=redis_prefix) as built:
-        yield built
-
-
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(app) as started:
-        yield started
-
-
-def counts(app: Starlette) -> Counts:
-    found: Counts = app.state.counts
-    return found
-
-
-async def job(client: httpx.AsyncClient, key: str, body: str = '{"n": 1}') -> httpx.Response:
-    return await client.post("/jobs", content=body, headers={"Idempotency-Key": key})
+async def job(layers_client: httpx.AsyncClient, key: str, body: str = '{"n": 1}') -> httpx.Response:
+    return await layers_client.post("/jobs", content=body, headers={"Idempotency-Key": key})
 
 
 async def test_a_retry_gets_the_first_answer_back_without_running_again(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    first = await job(client, "key-1")
-    retry = await job(client, "key-1")
+    first = await job(layers_client, "key-1")
+    retry = await job(layers_client, "key-1")
 
     assert first.status_code == retry.status_code == 201
     assert retry.content == first.content == b'{"job":1}'
@@ -54,57 +35,59 @@ async def test_a_retry_gets_the_first_answer_back_without_running_again(
     assert retry.headers["content-type"] == "application/json"
     assert REPLAYED_HEADER.lower() not in first.headers
     assert retry.headers[REPLAYED_HEADER] == "true"
-    assert counts(app).jobs_run == 1
+    assert counts(layers).jobs_run == 1
 
 
-async def test_another_key_is_another_request(app: Starlette, client: httpx.AsyncClient) -> None:
-    await job(client, "key-1")
-    second = await job(client, "key-2")
+async def test_another_key_is_another_request(
+    layers: Starlette, layers_client: httpx.AsyncClient
+) -> None:
+    await job(layers_client, "key-1")
+    second = await job(layers_client, "key-2")
 
     assert second.json() == {"job": 2}
     assert REPLAYED_HEADER.lower() not in second.headers
-    assert counts(app).jobs_run == 2
+    assert counts(layers).jobs_run == 2
 
 
 async def test_a_different_request_under_a_used_key_is_refused(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    await job(client, "key-1", '{"n": 1}')
-    reused = await job(client, "key-1", '{"n": 2}')
+    await job(layers_client, "key-1", '{"n": 1}')
+    reused = await job(layers_client, "key-1", '{"n": 2}')
 
     assert reused.status_code == 422
     error = reused.json()["error"]
     assert error["code"] == "idempotency_key_reused"
     assert "'key-1'" in error["message"]
-    assert counts(app).jobs_run == 1
+    assert counts(layers).jobs_run == 1
 
 
 async def test_a_failed_answer_is_not_kept_so_a_retry_runs_again(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    first = await job(client, "key-1", '{"fail": true}')
-    retry = await job(client, "key-1", '{"fail": true}')
+    first = await job(layers_client, "key-1", '{"fail": true}')
+    retry = await job(layers_client, "key-1", '{"fail": true}')
 
     assert first.status_code == retry.status_code == 400
     assert REPLAYED_HEADER.lower() not in retry.headers
-    assert counts(app).jobs_run == 2
+    assert counts(layers).jobs_run == 2
 
 
 async def test_a_retry_while_the_first_still_runs_is_told_to_retry_later(
-    app: Starlette, client: httpx.AsyncClient
+    layers: Starlette, layers_client: httpx.AsyncClient
 ) -> None:
-    state = counts(app)
+    state = counts(layers)
     state.hold = True
     answers: dict[str, httpx.Response] = {}
 
     async def first() -> None:
-        answers["first"] = await job(client, "key-1")
+        answers["first"] = await job(layers_client, "key-1")
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(first)
         with anyio.fail_after(5):
             await state.started.wait()
-        answers["retry"] = await job(client, "key-1")
+        answers["retry"] = await job(layers_client, "key-1")
         state.release.set()
 
     assert answers["retry"].status_code == 409
@@ -112,7 +95,7 @@ async def test_a_retry_while_the_first_still_runs_is_told_to_retry_later(
     assert answers["retry"].json()["error"]["code"] == "idempotency_key_in_use"
     assert answers["first"].status_code == 201
     # Once the first finished, the key is free again and a retry gets its answer.
-    replayed = await job(client, "key-1")
+    replayed = await job(layers_client, "key-1")
     assert replayed.headers[REPLAYED_HEADER] == "true"
     assert state.jobs_run == 1
 
@@ -123,12 +106,12 @@ async def test_without_the_store_every_request_runs_and_none_fails(
     # Nothing to replay from and no lock to take: the route's own database record (a UNIQUE
     # key) is what stops a second effect, so the layer must step aside, not answer 503.
     async with (
-        layers_app(migrated_url, UNREACHABLE_REDIS, prefix=redis_prefix) as app,
-        running(app) as client,
+        layers_app(migrated_url, UNREACHABLE_REDIS, prefix=redis_prefix) as layers,
+        running(layers) as layers_client,
     ):
-        first = await job(client, "key-1")
-        retry = await job(client, "key-1")
+        first = await job(layers_client, "key-1")
+        retry = await job(layers_client, "key-1")
 
     assert first.status_code == retry.status_code == 201
     assert REPLAYED_HEADER.lower() not in retry.headers
-    assert counts(app).jobs_run == 2
+    assert counts(layers).jobs_run == 2
