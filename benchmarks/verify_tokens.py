@@ -1,5 +1,9 @@
 """Per-request cost of verifying a token, per algorithm, and of the edge-to-origin assertion.
 
+The origin's own verifier (``TokenVerifier``, ES256 keyring) runs twice side by side: a token seen
+for the first time (two tokens alternating through a one-entry memory, so every call misses and
+pays the digest and the bookkeeping too) and the same token again (remembered: no signature check).
+
 Every case runs in the same process, in interleaved rounds (so drift in CPU speed hits all cases
 alike); the figure is the median over rounds of the mean cost per call within a round. Costs are
 CPU time of this process (not wall time), so other load on the machine inflates them less.
@@ -11,16 +15,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
+from origin.identity.keyring_file import KeyringSource, save_keyring
+from origin.identity.keys import Keyring, generate_key
 from origin.identity.signature import PyJwtSignatureVerifier
+from origin.identity.tokens import TokenPolicy, mint_access_token
+from origin.identity.verification import TokenVerifier
+from origin.identity.verified_tokens import VerifiedTokens
 from shared.assertion import sign_assertion, verify_assertion
 from shared.b64 import b64url_encode
 from shared.jwt import VerificationPolicy, decode_unverified, parse_jwks, verify_token
@@ -53,6 +65,44 @@ def public_jwk(alg: str, private: Any) -> dict[str, Any]:
     else:
         jwk = OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
     return {**jwk, "kid": f"bench-{alg.lower()}", "alg": alg, "use": "sig"}
+
+
+ORIGIN_FIRST_SIGHT = "ES256 origin TokenVerifier, first sight"
+ORIGIN_REMEMBERED = "ES256 origin TokenVerifier, remembered"
+
+
+def origin_verifier_cases(keys_dir: Path, now: float) -> dict[str, Case]:
+    """The origin's verifier over a keyring file: tokens seen first, and seen again."""
+    key = generate_key("ES256", now=int(now))
+    save_keyring(Keyring((key,)), keys_dir / "keys.json")
+    policy = TokenPolicy(issuer=ISSUER, audience=AUDIENCE)
+
+    def verifier(remembered: int) -> TokenVerifier:
+        return TokenVerifier(
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            leeway_seconds=30,
+            keyring=KeyringSource(keys_dir / "keys.json"),
+            signatures=PyJwtSignatureVerifier(),
+            verified=VerifiedTokens(remembered),
+        )
+
+    def token(subject: str) -> str:
+        return mint_access_token(
+            key, policy, subject=subject, roles=["customer"], session_id="s1", now=int(now)
+        )
+
+    alternating = itertools.cycle([token("user-1"), token("user-2")])
+    forgetful, remembering = verifier(1), verifier(16)
+    same = token("user-1")
+
+    async def first_sight() -> Any:
+        return await forgetful.verify(next(alternating), now=now)
+
+    async def remembered() -> Any:
+        return await remembering.verify(same, now=now)
+
+    return {ORIGIN_FIRST_SIGHT: first_sight, ORIGIN_REMEMBERED: remembered}
 
 
 def build_cases(now: float) -> dict[str, Case]:
@@ -157,6 +207,9 @@ def report(samples: dict[str, list[float]]) -> None:
     assertion = statistics.median(samples["assertion verify (HMAC-SHA256)"])
     es256 = statistics.median(samples["ES256 shared.jwt + PyJWT port"])
     print(f"\nassertion / ES256 (shared.jwt) = {assertion / es256:.3f}  (target < 0.2)")
+    first_sight = statistics.median(samples[ORIGIN_FIRST_SIGHT])
+    remembered = statistics.median(samples[ORIGIN_REMEMBERED])
+    print(f"origin verifier, remembered / first sight = {remembered / first_sight:.3f}")
 
 
 def main() -> None:
@@ -164,8 +217,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--iterations", type=int, default=400)
     arguments = parser.parse_args()
-    cases = build_cases(now=time.time())
-    samples = asyncio.run(measure(cases, arguments.rounds, arguments.iterations))
+    now = time.time()
+    with tempfile.TemporaryDirectory() as keys_dir:
+        cases = {**build_cases(now), **origin_verifier_cases(Path(keys_dir), now)}
+        samples = asyncio.run(measure(cases, arguments.rounds, arguments.iterations))
     report(samples)
 
 

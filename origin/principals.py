@@ -52,12 +52,15 @@ class DeferredCheck:
     """A check of the caller that needs one value from the store, left by the authenticator for
     the rate limiter's store call to read (one round trip for both, not two).
 
+    With ``claim_ttl_seconds`` the key is also claimed in that call (written if it held nothing,
+    for that long: an assertion's nonce is spent); what is read is what it held before.
     ``conclude`` is given what ``key`` holds (None: nothing, or the store did not answer) and
     raises the refusal if the caller fails the check; it then also withdraws the principal.
     """
 
     key: str
     conclude: Callable[[bytes | None], Awaitable[None]]
+    claim_ttl_seconds: float | None = None
 
 
 def offer_deferred_checks(request: Request) -> None:
@@ -81,10 +84,13 @@ def take_deferred_checks(request: Request) -> list[DeferredCheck]:
     return taken
 
 
-def withdraw_principal(request: Request) -> None:
+def withdraw_principal(request: Request, *, unvouch: bool = False) -> None:
     """Forget the resolved caller (a deferred check refused it): the next ask authenticates
-    again, and the authenticator answers with the refusal it remembered."""
+    again, and the authenticator answers with the refusal it remembered. ``unvouch`` also
+    forgets what the edge vouched for (the assertion itself was refused: a replay)."""
     request.scope.pop(_PRINCIPAL_SCOPE_KEY, None)
+    if unvouch:
+        request.scope.pop(_VOUCHED_SCOPE_KEY, None)
 
 
 async def current_principal(request: Request) -> Principal | None:

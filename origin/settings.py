@@ -48,6 +48,17 @@ DEV_EDGE_SECRETS: tuple[tuple[str, SecretStr], ...] = (
 MAX_LEEWAY_SECONDS = 300
 MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600
 MAX_PURGE_BATCH = 500
+# The database pool per worker process. One worker is one event loop serving many requests at
+# once; a request holds a connection only while its statements run, so the pool needs about as
+# many connections as requests in flight before the worker's CPU, not the pool, is what they wait
+# for: a few per core, 16 leaves room for requests waiting on a slow query. The old fixed pool of
+# 5 made 8 concurrent clients open and close overflow connections on every burst (issue #15).
+# Overflow connections are opened and closed per use (a TCP and authentication handshake each),
+# so they absorb bursts, not steady load. 24 per worker keeps four workers under PostgreSQL's
+# default max_connections (100).
+DEFAULT_DB_POOL_SIZE = 16
+DEFAULT_DB_MAX_OVERFLOW = 8
+MAX_DB_CONNECTIONS = 1000
 _EDGE_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 T = TypeVar("T")
@@ -193,6 +204,32 @@ class Settings(BaseSettings):
         section=ORIGIN,
         shown_default="`sqlite:///data/outpost.db`",
         concealed=True,
+    )
+    db_pool_size: Annotated[
+        int,
+        _from_text(_bounded(1, MAX_DB_CONNECTIONS)),
+        Kind(f"whole number (1-{MAX_DB_CONNECTIONS})"),
+    ] = setting(
+        DEFAULT_DB_POOL_SIZE,
+        app("DB_POOL_SIZE"),
+        "Database connections each worker process keeps open. The default covers the requests "
+        "one worker has in flight before its CPU, not the pool, limits it (a request holds a "
+        "connection only while its statements run); fewer make concurrent requests queue or "
+        "open overflow connections. Ignored for an in-memory SQLite database.",
+        section=ORIGIN,
+    )
+    db_max_overflow: Annotated[
+        int,
+        _from_text(_bounded(0, MAX_DB_CONNECTIONS)),
+        Kind(f"whole number (0-{MAX_DB_CONNECTIONS})"),
+    ] = setting(
+        DEFAULT_DB_MAX_OVERFLOW,
+        app("DB_MAX_OVERFLOW"),
+        "Connections a worker may open beyond the pool during a burst, closed again when "
+        "returned (each costs a new connection handshake). Workers x (pool + overflow) must stay "
+        "under the server's `max_connections` (PostgreSQL's default, 100, fits four workers at "
+        "the defaults).",
+        section=ORIGIN,
     )
     redis_url: Annotated[str | None, _from_text(_redis_url), Kind("URL")] = setting(
         None,

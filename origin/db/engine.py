@@ -42,7 +42,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from origin.settings import normalise_database_url
+from origin.settings import DEFAULT_DB_MAX_OVERFLOW, DEFAULT_DB_POOL_SIZE, normalise_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Connection execution option that marks a transaction as a writer (see transactions.begin_write).
@@ -53,9 +53,17 @@ _IDLE_SINCE = "outpost_idle_since"
 
 
 def create_engine(
-    database_url: str, *, pool_size: int = 5, max_overflow: int = 10, echo: bool = False
+    database_url: str,
+    *,
+    pool_size: int = DEFAULT_DB_POOL_SIZE,
+    max_overflow: int = DEFAULT_DB_MAX_OVERFLOW,
+    echo: bool = False,
 ) -> AsyncEngine:
-    """The engine for a ``sqlite://`` or ``postgresql://`` URL (async driver added here)."""
+    """The engine for a ``sqlite://`` or ``postgresql://`` URL (async driver added here).
+
+    At most ``pool_size`` connections stay open, ``max_overflow`` more while demand exceeds them
+    (the app passes ``OUTPOST_DB_POOL_SIZE`` and ``OUTPOST_DB_MAX_OVERFLOW``); beyond that a
+    checkout waits for a connection to come back."""
     url = make_url(normalise_database_url(database_url))
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size=pool_size, max_overflow=max_overflow, echo=echo)

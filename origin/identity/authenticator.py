@@ -3,7 +3,8 @@
 In order:
 
 1. An ``X-Outpost-Assertion`` header (the edge vouching for the request, see
-   :mod:`shared.assertion`): checked (MAC, method and path, age) and its nonce spent. A valid one
+   :mod:`shared.assertion`): checked (MAC, method and path, age) and its nonce spent (in the
+   rate limiter's store call when it offers one). A valid one
    with a subject is the principal, country included, once the session it names (if any) is
    checked against the revocation list; a forged, stale or replayed one is 401. The session
    travels in the assertion, not in the client's token: a token the client had the edge drop
@@ -19,8 +20,9 @@ Headers a client could set to claim an identity or a place (``X-Outpost-Subject`
 
 A refusal is remembered for the request, so the rate limiter (which asks first) and the route
 (which asks again) see the same answer without paying for it twice. The rate limiter asks with
-an offer to read the session's revocation marker in its own store call
-(:func:`origin.principals.offer_deferred_checks`): the check then costs no round trip of its own.
+an offer to read the session's revocation marker and claim the assertion's nonce in its own
+store call (:func:`origin.principals.offer_deferred_checks`): neither costs a round trip of its
+own.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from starlette.types import Scope
 from origin.errors import ApiError
 from origin.identity.external import JwksUnavailable
 from origin.identity.keys import KeyringError
-from origin.identity.replay import NonceGuard
+from origin.identity.replay import NonceGuard, nonce_key
 from origin.identity.revocation import RevocationList, marker_key
 from origin.identity.verification import TokenVerifier
 from origin.principals import DeferredCheck, Vouched, defer_check, vouch, withdraw_principal
@@ -161,11 +163,28 @@ class Authenticator:
             )
         except AssertionInvalid as error:
             raise _refused_assertion(request, error.reason.value) from None
-        if not await self._nonces.first_use(
-            assertion.nonce, expires_at=assertion.nonce_expires_at, now=now
-        ):
-            raise _refused_assertion(request, "replayed")
+        await self._spend_nonce(request, assertion, now)
         return assertion
+
+    async def _spend_nonce(self, request: Request, assertion: Assertion, now: float) -> None:
+        """Refuse a replayed assertion: at once, or in the rate limiter's store call."""
+        nonces, nonce, expires_at = self._nonces, assertion.nonce, assertion.nonce_expires_at
+        if nonces.seen_locally(nonce, now):
+            raise _refused_assertion(request, "replayed")
+
+        async def conclude(held: bytes | None) -> None:
+            if not nonces.settle(nonce, held, expires_at=expires_at, now=now):
+                error = _refused_assertion(request, "replayed")
+                request.scope[_REFUSAL_SCOPE_KEY] = error
+                withdraw_principal(request, unvouch=True)
+                raise error
+
+        check = DeferredCheck(
+            nonce_key(nonce), conclude, claim_ttl_seconds=nonces.claim_ttl(expires_at, now)
+        )
+        deferred = defer_check(request, check)
+        if not deferred and not await nonces.first_use(nonce, expires_at=expires_at, now=now):
+            raise _refused_assertion(request, "replayed")
 
     async def _token_principal(
         self, request: Request, token: str, country: str | None, now: float

@@ -1,7 +1,9 @@
 """Replay detection for edge assertions: each nonce is accepted once within its validity window.
 
-The shared store decides (an atomic ``SET NX`` with a TTL), so a replay is caught whichever
-origin process it reaches.
+The shared store decides (an atomic write-if-absent with a TTL), so a replay is caught whichever
+origin process it reaches. On a rate-limited route the write rides in the rate limiter's store
+call (a claim, :class:`~origin.kv.Lookup`: :meth:`NonceGuard.claim_ttl` and
+:meth:`NonceGuard.settle`); elsewhere :meth:`NonceGuard.first_use` makes its own call.
 
 When the store is down we keep accepting assertions, checking nonces in this process's memory
 until the store answers again. Failing closed (503) would turn a Redis outage into an outage of
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from origin.kv import Store, StoreUnavailable
+from origin.kv.base import CLAIMED
 
 logger = logging.getLogger("outpost.origin.identity")
 
@@ -36,16 +39,37 @@ class NonceGuard:
 
     async def first_use(self, nonce: str, *, expires_at: float, now: float) -> bool:
         """True the first time ``nonce`` is presented before ``expires_at``; False for a replay."""
-        if self._local and self._seen_locally(nonce, now):
+        if self.seen_locally(nonce, now):
             return False
-        ttl = max(1.0, expires_at - now)
         try:
-            return await self._store.add(nonce_key(nonce), b"1", ttl)
+            return await self._store.add(nonce_key(nonce), CLAIMED, self.claim_ttl(expires_at, now))
         except StoreUnavailable:
-            if not self._local:
-                logger.warning("store unavailable: assertion nonces are checked per process")
-            self._remember(nonce, expires_at, now)
+            self._remember_during_outage(nonce, expires_at, now)
             return True
+
+    def seen_locally(self, nonce: str, now: float) -> bool:
+        """Whether this process saw ``nonce`` while the store was down (a replay)."""
+        return bool(self._local) and self._seen_locally(nonce, now)
+
+    @staticmethod
+    def claim_ttl(expires_at: float, now: float) -> float:
+        """How long the store must keep a nonce: until the assertion can no longer be used."""
+        return max(1.0, expires_at - now)
+
+    def settle(self, nonce: str, held: bytes | None, *, expires_at: float, now: float) -> bool:
+        """Whether this is the nonce's first use, given what a claim of :func:`nonce_key` found
+        there (``held``) in a store call made by someone else (the rate limiter).
+
+        Nothing found and the store unhealthy means the call did not reach it, so nothing was
+        claimed: this process remembers the nonce instead, as :meth:`first_use` does.
+        """
+        if held is not None:
+            return False
+        if not self._store.healthy:
+            if self.seen_locally(nonce, now):
+                return False
+            self._remember_during_outage(nonce, expires_at, now)
+        return True
 
     @property
     def local_nonce_count(self) -> int:
@@ -57,6 +81,11 @@ class NonceGuard:
             return True
         self._forget_expired(now)
         return False
+
+    def _remember_during_outage(self, nonce: str, expires_at: float, now: float) -> None:
+        if not self._local:
+            logger.warning("store unavailable: assertion nonces are checked per process")
+        self._remember(nonce, expires_at, now)
 
     def _remember(self, nonce: str, expires_at: float, now: float) -> None:
         if len(self._local) >= self._max_local:

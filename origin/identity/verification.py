@@ -2,7 +2,9 @@
 
 The token's ``iss`` is read before anything is trusted, but only to choose which issuer's policy
 and keys to verify it with (routing, not a decision): a token that lies about its issuer meets
-keys that did not sign it. Everything else is :func:`shared.jwt.verify_parsed`.
+keys that did not sign it. Everything else is :func:`shared.jwt.verify_parsed`. A token verified
+recently is remembered (:mod:`origin.identity.verified_tokens`) and skips the checks until its
+``exp`` or until its issuer's keys change.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 
 from origin.identity.external import ExternalIssuer, RemoteKeySet
 from origin.identity.keyring_file import KeyringSource
+from origin.identity.verified_tokens import VerifiedTokens, token_digest
 from shared.jwt import (
+    KeySet,
     SignatureVerifier,
     TokenErrorReason,
     TokenInvalid,
@@ -42,6 +46,7 @@ class TokenVerifier:
         keyring: KeyringSource,
         signatures: SignatureVerifier,
         external: Sequence[TrustedIssuer] = (),
+        verified: VerifiedTokens | None = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
@@ -50,6 +55,7 @@ class TokenVerifier:
         self._signatures = signatures
         self._external = {trusted.issuer.issuer: trusted for trusted in external}
         self._own_policy: VerificationPolicy | None = None
+        self.verified = verified if verified is not None else VerifiedTokens()
 
     async def verify(self, token: str, *, now: float) -> VerifiedToken:
         """The verified token, or :class:`TokenInvalid` naming the check that failed.
@@ -57,22 +63,36 @@ class TokenVerifier:
         Raises :class:`~origin.identity.external.JwksUnavailable` when an external issuer's keys
         cannot be had: that is not the token's fault.
         """
+        digest = token_digest(token)
+        remembered = await self.verified.recall(digest, now, self._current_keys)
+        if remembered is not None:
+            return remembered
         parsed = decode_unverified(token)
-        issuer = parsed.claims.get("iss")
-        if issuer == self.issuer:
-            own = self._keyring.verification_keys(now)
-            policy = self._policy_for(own.algorithms)
-            keys = own.keys
-        else:
-            trusted = self._external.get(issuer) if isinstance(issuer, str) else None
-            if trusted is None:
-                raise TokenInvalid(TokenErrorReason.WRONG_ISSUER, "iss names no trusted issuer")
-            kid = parsed.header.get("kid")
-            keys = await trusted.keys.keys_for(kid if isinstance(kid, str) else "")
-            policy = trusted.policy
-        return await verify_parsed(
+        kid = parsed.header.get("kid")
+        keys, policy = await self._keys_and_policy(
+            parsed.claims.get("iss"), kid if isinstance(kid, str) else "", now
+        )
+        verified = await verify_parsed(
             parsed, policy=policy, keys=keys, verifier=self._signatures, now=now
         )
+        self.verified.remember(digest, verified, keys, now)
+        return verified
+
+    async def _current_keys(self, verified: VerifiedToken, now: float) -> KeySet:
+        keys, _ = await self._keys_and_policy(verified.issuer, verified.key_id, now)
+        return keys
+
+    async def _keys_and_policy(
+        self, issuer: object, kid: str, now: float
+    ) -> tuple[KeySet, VerificationPolicy]:
+        """The keys and policy a token claiming ``issuer`` and naming ``kid`` is verified with."""
+        if issuer == self.issuer:
+            own = self._keyring.verification_keys(now)
+            return own.keys, self._policy_for(own.algorithms)
+        trusted = self._external.get(issuer) if isinstance(issuer, str) else None
+        if trusted is None:
+            raise TokenInvalid(TokenErrorReason.WRONG_ISSUER, "iss names no trusted issuer")
+        return await trusted.keys.keys_for(kid), trusted.policy
 
     def _policy_for(self, algorithms: frozenset[str]) -> VerificationPolicy:
         # The allowed algorithms are those of our own keys: configuration, never the token.

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from origin.kv.base import RateLimitDecision, Store, StoreStats, StoreUnavailable
+from origin.kv.base import Lookup, RateLimitDecision, Store, StoreStats, StoreUnavailable
 from origin.kv.memory_store import MemoryStore
 from origin.kv.redis_store import RedisStore
 from origin.kv.resilient import ResilientStore
 
 __all__ = [
+    "Lookup",
     "MemoryStore",
     "RateLimitDecision",
     "RedisStore",

@@ -34,6 +34,30 @@ class RateLimitDecision:
     retry_after_seconds: float
 
 
+CLAIMED = b"1"
+"""What a :class:`Lookup` with a claim writes under a key that held nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One key read by the combined call, :meth:`Store.hit_and_read`.
+
+    With ``claim_ttl_seconds``, the key is also claimed: set to :data:`CLAIMED` for that long if
+    it held nothing (a write-if-absent, as ``add`` does). The value read is what it held before,
+    so None means this call claimed it (a nonce's first use). With ``refuses``, a value found
+    here refuses the caller, who then spends the call's ``instead`` bucket.
+    """
+
+    key: str
+    claim_ttl_seconds: float | None = None
+    refuses: bool = False
+
+
+def as_lookup(key: str | Lookup) -> Lookup:
+    """A plain key is a plain read."""
+    return key if isinstance(key, Lookup) else Lookup(key)
+
+
 @dataclass(slots=True)
 class StoreStats:
     """Counters a metrics endpoint reads; they only ever grow."""
@@ -103,15 +127,16 @@ class Store(Protocol):
         bucket: str,
         limit: int,
         window_seconds: float,
-        keys: Sequence[str],
+        keys: Sequence[str | Lookup],
         *,
-        instead_if_first: str | None = None,
+        instead: str | None = None,
     ) -> tuple[RateLimitDecision, list[bytes | None]]:
-        """``hit`` and a ``get`` of each of ``keys``, in one round trip where the backend allows.
+        """``hit`` and a read (and claim, see :class:`Lookup`) of each of ``keys``, in one round
+        trip where the backend allows, atomically: a claim is never taken twice.
 
-        With ``instead_if_first``, that bucket is spent instead of ``bucket`` when ``keys[0]``
-        holds a value (a caller whose session turns out revoked spends its address's budget,
-        as any refused credential does)."""
+        With ``instead``, that bucket is spent instead of ``bucket`` when a refusing lookup finds
+        a value (a caller whose session turns out revoked, or whose assertion is replayed,
+        spends its address's budget, as any refused credential does)."""
         ...
 
     async def ping(self) -> None:

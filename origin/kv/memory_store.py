@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 from origin.kv import gcra
 from origin.kv.base import (
+    CLAIMED,
+    Lookup,
     RateLimitDecision,
     StoreStats,
+    as_lookup,
     require_positive_ttl,
     unique_tags,
 )
@@ -111,13 +114,24 @@ class MemoryStore:
         bucket: str,
         limit: int,
         window_seconds: float,
-        keys: Sequence[str],
+        keys: Sequence[str | Lookup],
         *,
-        instead_if_first: str | None = None,
+        instead: str | None = None,
     ) -> tuple[RateLimitDecision, list[bytes | None]]:
-        values = [await self.get(key) for key in keys]
-        if instead_if_first is not None and values and values[0] is not None:
-            bucket = instead_if_first
+        lookups = [as_lookup(key) for key in keys]
+        values = []
+        # No await that yields in between: the reads, claims and hit are one step, as in Redis.
+        for lookup in lookups:
+            value = await self.get(lookup.key)
+            if value is None and lookup.claim_ttl_seconds is not None:
+                await self.add(lookup.key, CLAIMED, lookup.claim_ttl_seconds)
+            values.append(value)
+        refused = any(
+            lookup.refuses and value is not None
+            for lookup, value in zip(lookups, values, strict=True)
+        )
+        if instead is not None and refused:
+            bucket = instead
         return await self.hit(bucket, limit, window_seconds), values
 
     async def ping(self) -> None:

@@ -39,20 +39,32 @@ return removed
 # GCRA, the same integer arithmetic as origin.kv.gcra.decide, on the Redis server's clock so
 # that every origin process agrees. KEYS[1]: the bucket's TAT (microseconds); KEYS[2..n+1]:
 # values read in the same call (ARGV[3] = n; a request's cached answer, its session's revocation
-# marker: each saves a round trip); KEYS[n+2], if given: the bucket spent instead of KEYS[1]
-# when the first value read is set (a revoked session's caller spends its address's budget).
-# ARGV[1]: limit; ARGV[2]: emission interval in microseconds.
+# marker, its edge assertion's nonce: each saves a round trip); KEYS[n+2], if given: the bucket
+# spent instead of KEYS[1] when a refusing read finds a value (a revoked session's or a replayed
+# assertion's caller spends its address's budget).
+# ARGV[1]: limit; ARGV[2]: emission interval in microseconds; ARGV[3+i]: for read i, a claim's
+# time to live in ms (the key is set to '1' if it held nothing; 0: a plain read);
+# ARGV[3+n+i]: 1 when a value found by read i refuses the caller.
 # Returns {allowed (0/1), remaining, reset_after_us, retry_after_us, each value read or nil}.
 RATE_LIMIT_HIT = """
 local limit = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local reads = tonumber(ARGV[3])
 local values = {}
+local refused = false
 for i = 1, reads do
-  values[i] = redis.call('GET', KEYS[1 + i])
+  local value = redis.call('GET', KEYS[1 + i])
+  local claim_ms = tonumber(ARGV[3 + i])
+  if not value and claim_ms > 0 then
+    redis.call('SET', KEYS[1 + i], '1', 'PX', claim_ms)
+  end
+  if value and ARGV[3 + reads + i] == '1' then
+    refused = true
+  end
+  values[i] = value
 end
 local bucket = KEYS[1]
-if KEYS[reads + 2] and values[1] then
+if refused and KEYS[reads + 2] then
   bucket = KEYS[reads + 2]
 end
 local clock = redis.call('TIME')

@@ -24,9 +24,11 @@ from redis.exceptions import RedisError
 
 from origin.kv import gcra, redis_scripts
 from origin.kv.base import (
+    Lookup,
     RateLimitDecision,
     StoreStats,
     StoreUnavailable,
+    as_lookup,
     require_positive_ttl,
     unique_tags,
 )
@@ -123,7 +125,7 @@ class RedisStore:
         return removed
 
     async def hit(self, bucket: str, limit: int, window_seconds: float) -> RateLimitDecision:
-        decision, _ = await self._hit(bucket, limit, window_seconds, [], instead_if_first=None)
+        decision, _ = await self._hit(bucket, limit, window_seconds, [], instead=None)
         return decision
 
     async def hit_and_read(
@@ -131,12 +133,12 @@ class RedisStore:
         bucket: str,
         limit: int,
         window_seconds: float,
-        keys: Sequence[str],
+        keys: Sequence[str | Lookup],
         *,
-        instead_if_first: str | None = None,
+        instead: str | None = None,
     ) -> tuple[RateLimitDecision, list[bytes | None]]:
         decision, values = await self._hit(
-            bucket, limit, window_seconds, [self._values + key for key in keys], instead_if_first
+            bucket, limit, window_seconds, [as_lookup(key) for key in keys], instead
         )
         for value in values:
             self.stats.count_read(value)
@@ -147,17 +149,19 @@ class RedisStore:
         bucket: str,
         limit: int,
         window_seconds: float,
-        reads: list[str],
-        instead_if_first: str | None,
+        reads: list[Lookup],
+        instead: str | None,
     ) -> tuple[RateLimitDecision, list[bytes | None]]:
-        """One script call: the GCRA step, and the values of ``reads``."""
+        """One script call: the GCRA step, and the values of ``reads`` (claimed if asked)."""
         interval_us = gcra.emission_interval_us(limit, window_seconds)
-        keys = [self._buckets + bucket, *reads]
-        if instead_if_first is not None and reads:
-            keys.append(self._buckets + instead_if_first)
+        keys = [self._buckets + bucket, *(self._values + read.key for read in reads)]
+        if instead is not None and reads:
+            keys.append(self._buckets + instead)
+        claims = [_claim_milliseconds(read.claim_ttl_seconds) for read in reads]
+        refusing = [int(read.refuses) for read in reads]
         async with self._guard:
             allowed, remaining, reset_us, retry_us, *values = await self._rate_limit(
-                keys=keys, args=[limit, interval_us, len(reads)]
+                keys=keys, args=[limit, interval_us, len(reads), *claims, *refusing]
             )
         decision = gcra.decision(bool(allowed), limit, remaining, reset_us, retry_us)
         # Redis drops trailing nils from the reply: pad to one value per key read.
@@ -224,6 +228,11 @@ class _OutageGuard:
 def _milliseconds(ttl_seconds: float) -> int:
     require_positive_ttl(ttl_seconds)
     return max(1, math.ceil(ttl_seconds * 1000))
+
+
+def _claim_milliseconds(ttl_seconds: float | None) -> int:
+    """A claim's time to live for the script; 0: a plain read."""
+    return 0 if ttl_seconds is None else _milliseconds(ttl_seconds)
 
 
 def _glob_escape(text: str) -> str:

@@ -25,7 +25,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from origin.kv.base import RateLimitDecision, Store, StoreStats, StoreUnavailable, unique_tags
+from origin.kv.base import (
+    Lookup,
+    RateLimitDecision,
+    Store,
+    StoreStats,
+    StoreUnavailable,
+    unique_tags,
+)
 from origin.kv.breaker import CircuitBreaker
 
 logger = logging.getLogger("outpost.origin.kv")
@@ -130,16 +137,17 @@ class ResilientStore:
         bucket: str,
         limit: int,
         window_seconds: float,
-        keys: Sequence[str],
+        keys: Sequence[str | Lookup],
         *,
-        instead_if_first: str | None = None,
+        instead: str | None = None,
     ) -> tuple[RateLimitDecision, list[bytes | None]]:
-        """Unavailable: the request passes and nothing was read (``healthy`` then says so, so a
-        caller that must not take "nothing" for an answer asks elsewhere)."""
+        """Unavailable: the request passes, nothing was read and nothing claimed (``healthy``
+        then says so, so a caller that must not take "nothing" for an answer, or for a claim
+        taken, asks elsewhere)."""
         try:
             await self._ensure_available()
             decision, values = await self.inner.hit_and_read(
-                bucket, limit, window_seconds, keys, instead_if_first=instead_if_first
+                bucket, limit, window_seconds, keys, instead=instead
             )
         except StoreUnavailable as error:
             decision, values = self._failed_open(error, limit), [None] * len(keys)

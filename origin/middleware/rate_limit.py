@@ -8,8 +8,9 @@ request through (fails open) rather than turning an outage of the cache into one
 A read that a cached answer could serve spends its budget and fetches that answer in one store
 call (:mod:`origin.http_cache` then uses it), saving a second Redis round trip per cached read.
 The same call reads what the authenticator needs to check the caller (the session's revocation
-marker, a :class:`~origin.principals.DeferredCheck`), so an authenticated request spends one
-Redis round trip on rate limiting, revocation and the cached answer together.
+marker, a :class:`~origin.principals.DeferredCheck`) and spends the edge assertion's nonce, so
+an authenticated request spends one Redis round trip on rate limiting, replay, revocation and
+the cached answer together.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from origin.errors import ApiError, error_response
 from origin.http_cache import keep_read_ahead, read_ahead_key
-from origin.kv import RateLimitDecision
+from origin.kv import Lookup, RateLimitDecision
 from origin.observability.openapi import Answer, Header, Responses
 from origin.principals import (
     DeferredCheck,
@@ -100,18 +101,18 @@ class RateLimitMiddleware:
         store call, and conclude the check. A caller it refuses spends its address's budget, as
         any refused credential does; the route answers the refusal (remembered for the request).
         """
-        first, *others = checks  # one session per request: others are not expected
-        keys = [first.key] if read_ahead is None else [first.key, read_ahead]
+        lookups = [Lookup(check.key, check.claim_ttl_seconds, refuses=True) for check in checks]
+        if read_ahead is not None:
+            lookups.append(Lookup(read_ahead))
         address_bucket = _address_bucket((await whereabouts(request)).client)
         decision, values = await services(request).store.hit_and_read(
-            bucket, self.limit, WINDOW_SECONDS, keys, instead_if_first=address_bucket
+            bucket, self.limit, WINDOW_SECONDS, lookups, instead=address_bucket
         )
         if read_ahead is not None:
-            keep_read_ahead(request, read_ahead, values[1])
-        with contextlib.suppress(ApiError):
-            await first.conclude(values[0])
-            for check in others:
-                await check.conclude(await services(request).store.get(check.key))
+            keep_read_ahead(request, read_ahead, values[-1])
+        with contextlib.suppress(ApiError):  # the first refusal stands; the route answers it
+            for check, value in zip(checks, values, strict=False):
+                await check.conclude(value)
         return decision
 
 

@@ -54,6 +54,10 @@ def test_database_urls_get_the_async_driver(given: str, expected: str) -> None:
         ("DATABASE_URL", "mysql://db/app", "not supported"),
         ("DATABASE_URL", "just-a-name", "scheme://"),
         ("REDIS_URL", "localhost:6379", "redis://"),
+        ("OUTPOST_DB_POOL_SIZE", "0", "between 1 and 1000"),
+        ("OUTPOST_DB_POOL_SIZE", "5000", "between 1 and 1000"),
+        ("OUTPOST_DB_POOL_SIZE", "many", "OUTPOST_DB_POOL_SIZE='many'"),
+        ("OUTPOST_DB_MAX_OVERFLOW", "-1", "between 0 and 1000"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_named(
@@ -62,6 +66,15 @@ def test_a_bad_value_is_refused_with_the_variable_named(
     with pytest.raises(SettingsError, match=complaint) as raised:
         Settings.from_mapping({variable: value})
     assert variable in str(raised.value) or "DATABASE_URL" in str(raised.value)
+
+
+def test_the_database_pool_is_sized_for_a_worker_under_concurrent_load() -> None:
+    default = Settings.from_mapping({})
+    # The fixed pool of 5 made 8 concurrent clients open and close connections (issue #15).
+    assert default.db_pool_size >= 8
+    assert default.db_max_overflow >= 0
+    chosen = Settings.from_mapping({"OUTPOST_DB_POOL_SIZE": "3", "OUTPOST_DB_MAX_OVERFLOW": "0"})
+    assert (chosen.db_pool_size, chosen.db_max_overflow) == (3, 0)
 
 
 def test_production_refuses_development_settings() -> None:

@@ -32,7 +32,8 @@ from origin.demo.schemas import OrderLineCreate
 from origin.identity.keyring_file import keyring_source
 from origin.identity.service import token_policy
 from origin.identity.tokens import mint_access_token
-from origin.settings import Settings
+from origin.settings import DEV_EDGE_SECRET, Settings
+from shared.assertion import ASSERTION_HEADER, sign_assertion
 from tests.origin.conftest import running
 from tests.support.pg_wire import wire_tap
 
@@ -187,3 +188,42 @@ async def test_an_authenticated_read_of_one_owned_row_is_at_most_three_round_tri
     assert trips.total <= 3, trips
     # Rate limiting and the revocation check share one script call.
     assert trips.redis == ["EVALSHA"], trips
+
+
+def _through_the_edge(path: str, subject: str, session_id: str) -> dict[str, str]:
+    """What the edge adds to a request it authenticated: a fresh assertion (nonce included)."""
+    signed = sign_assertion(
+        secret=DEV_EDGE_SECRET.encode(),
+        key_id="dev",
+        method="GET",
+        path=path,
+        subject=subject,
+        roles=(),
+        country="DE",
+        issued_at=int(time.time()),
+        nonce=secrets.token_urlsafe(16),
+        session_id=session_id,
+    )
+    return {ASSERTION_HEADER: signed}
+
+
+async def test_an_authenticated_read_through_the_edge_is_one_redis_round_trip(
+    watched: Any,
+) -> None:
+    async with watched() as w:
+        order_id = await _place_order(w.settings.database_url, "edge-customer")
+        path = f"/api/orders/{order_id}"
+        session_id = secrets.token_hex(8)  # revocable: the revocation check runs too
+        trips = await w.measure(
+            lambda: w.client.get(path, headers=_through_the_edge(path, "edge-customer", session_id))
+        )
+        replayed = _through_the_edge(path, "edge-customer", session_id)
+        first = await w.client.get(path, headers=replayed)
+        replay = await w.client.get(path, headers=replayed)
+    _report("authenticated read through the edge", trips)
+    # Rate limiting, the assertion's nonce and the revocation check share one script call.
+    assert trips.redis == ["EVALSHA"], trips
+    assert trips.total <= 3, trips
+    assert first.status_code == 200
+    assert replay.status_code == 401
+    assert replay.json()["error"]["code"] == "invalid_assertion"

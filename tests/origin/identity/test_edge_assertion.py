@@ -164,6 +164,42 @@ async def test_with_redis_down_assertions_are_accepted_once_per_process(
     assert replay.status_code == 401
 
 
+async def test_an_assertion_first_seen_while_redis_was_down_is_refused_once_it_is_back(
+    start_origin: OriginStarter, migrated_url: str, clock: Clock, private_redis: RedisServer
+) -> None:
+    async with start_origin(migrated_url, redis_url=private_redis.url) as origin:
+        private_redis.kill()
+        headers = assertion(clock)
+        during = await origin.client.get("/auth/me", headers=headers)
+        private_redis.start()
+        ready = await origin.client.get("/readyz")  # the probe that closes the breaker
+        replay = await origin.client.get("/auth/me", headers=headers)
+        fresh = await origin.client.get("/auth/me", headers=assertion(clock))
+        fresh_replayed = await origin.client.get("/auth/me", headers=headers)
+
+    assert during.status_code == 200
+    assert ready.status_code == 200
+    assert origin.app.state.services.store.healthy
+    assert replay.status_code == 401  # this process remembered it
+    assert code_of(replay) == "invalid_assertion"
+    assert fresh.status_code == 200
+    assert fresh_replayed.status_code == 401
+
+
+async def test_a_replayed_anonymous_assertion_is_refused_with_the_token_it_carries(
+    start_origin: OriginStarter, migrated_url: str, clock: Clock
+) -> None:
+    async with start_origin(migrated_url) as origin:
+        token = origin.identity.mint(subject="bob", roles=[], session_id=None)
+        headers = assertion(clock, subject=None, roles=())
+        first = await origin.me(token, **headers)
+        replay = await origin.me(token, **headers)
+
+    assert (first.status_code, first.json()["country"]) == (200, "DE")
+    assert replay.status_code == 401
+    assert code_of(replay) == "invalid_assertion"
+
+
 async def test_two_edge_secrets_are_accepted_during_a_rotation(
     start_origin: OriginStarter, migrated_url: str, clock: Clock
 ) -> None:

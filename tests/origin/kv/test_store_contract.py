@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from origin.kv import Lookup
+
 from .conftest import StoreUnderTest
 
 pytestmark = pytest.mark.anyio
@@ -284,17 +286,25 @@ async def test_ping_and_check_answer_when_the_backend_is_up(subject: StoreUnderT
     assert subject.store.healthy
 
 
-async def test_hit_and_read_reads_every_key_and_spends_the_other_bucket_when_the_first_is_set(
+async def test_hit_and_read_reads_every_key_and_spends_the_other_bucket_when_a_refusing_one_is_set(
     subject: StoreUnderTest,
 ) -> None:
     await subject.store.set("revoked-session:s1", b"1", ttl_seconds=30)
     await subject.store.set("response:/a", b"cached", ttl_seconds=30)
 
     kept, values = await subject.store.hit_and_read(
-        "sub:alice", 1, 60.0, ["revoked-session:s2", "response:/a"], instead_if_first="addr:1"
+        "sub:alice",
+        1,
+        60.0,
+        [Lookup("revoked-session:s2", refuses=True), "response:/a"],
+        instead="addr:1",
     )
     revoked, marked = await subject.store.hit_and_read(
-        "sub:alice", 1, 60.0, ["revoked-session:s1", "response:/b"], instead_if_first="addr:1"
+        "sub:alice",
+        1,
+        60.0,
+        [Lookup("revoked-session:s1", refuses=True), "response:/b"],
+        instead="addr:1",
     )
 
     assert values == [None, b"cached"]
@@ -305,3 +315,57 @@ async def test_hit_and_read_reads_every_key_and_spends_the_other_bucket_when_the
     assert revoked.allowed
     assert not (await subject.store.hit("sub:alice", 1, 60.0)).allowed
     assert not (await subject.store.hit("addr:1", 1, 60.0)).allowed
+
+
+async def test_a_value_found_by_a_read_that_does_not_refuse_spends_the_callers_own_bucket(
+    subject: StoreUnderTest,
+) -> None:
+    await subject.store.set("response:/a", b"cached", ttl_seconds=30)
+
+    decision, values = await subject.store.hit_and_read(
+        "sub:alice", 1, 60.0, ["response:/a"], instead="addr:1"
+    )
+
+    assert (decision.allowed, values) == (True, [b"cached"])
+    assert not (await subject.store.hit("sub:alice", 1, 60.0)).allowed
+    assert (await subject.store.hit("addr:1", 1, 60.0)).allowed
+
+
+async def test_a_claim_in_hit_and_read_takes_the_key_once_and_reads_what_it_held(
+    subject: StoreUnderTest,
+) -> None:
+    nonce = Lookup("assertion-nonce:n1", claim_ttl_seconds=30, refuses=True)
+
+    _, first = await subject.store.hit_and_read("sub:alice", 5, 60.0, [nonce], instead="addr:1")
+    replay, second = await subject.store.hit_and_read(
+        "sub:alice", 5, 60.0, [nonce], instead="addr:1"
+    )
+
+    assert first == [None]  # nothing was there: this call claimed it
+    assert second == [b"1"]  # claimed before: a replay
+    assert await subject.store.get("assertion-nonce:n1") == b"1"
+    # A claim is a write-if-absent like add: add no longer succeeds, and vice versa.
+    assert await subject.store.add("assertion-nonce:n1", b"x", ttl_seconds=30) is False
+    await subject.store.add("assertion-nonce:n2", b"x", ttl_seconds=30)
+    _, taken = await subject.store.hit_and_read(
+        "sub:bob", 5, 60.0, [Lookup("assertion-nonce:n2", claim_ttl_seconds=30)]
+    )
+    assert taken == [b"x"]
+    # The replay spent the address's budget: alice has spent one request, addr:1 one.
+    assert replay.allowed
+    assert (await subject.store.hit("sub:alice", 5, 60.0)).remaining == 3
+    assert (await subject.store.hit("addr:1", 5, 60.0)).remaining == 3
+
+
+async def test_a_claim_lasts_its_time_to_live_and_can_be_taken_again_after(
+    subject: StoreUnderTest,
+) -> None:
+    nonce = Lookup("assertion-nonce:short", claim_ttl_seconds=0.3)
+
+    _, first = await subject.store.hit_and_read("addr:1", 100, 60.0, [nonce])
+    await subject.advance(0.1)
+    _, during = await subject.store.hit_and_read("addr:1", 100, 60.0, [nonce])
+    await subject.advance(0.3)
+    _, after = await subject.store.hit_and_read("addr:1", 100, 60.0, [nonce])
+
+    assert (first, during, after) == ([None], [b"1"], [None])
