@@ -274,7 +274,7 @@ def main() -> int:
     parser.add_argument("--server", help="passed to `outpost origin --server` (default: none)")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C does, so the servers stop and the databases go.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return run(args)
     except SetupFailed as error:
