@@ -1,3 +1,4 @@
+# template:demo-only
 """outpost's origin against FastAPI's full-stack template (FSFT), side by side on one machine.
 
     python benchmarks/fsft_comparison.py --fsft /path/to/full-stack-fastapi-template/backend \\
@@ -87,7 +88,7 @@ class Pair:
 
     name: str
     fsft_path: str
-    outpost_path: str
+    our_path: str
     authenticated: bool
     target_ratio: float  # outpost's req/s over FSFT's, at least
     p99_no_worse: bool  # and outpost's p99 at most FSFT's
@@ -175,16 +176,14 @@ class PairSummary:
     round_ratios: tuple[float, ...]  # outpost's req/s over FSFT's, round by round
     ratio: Spread
     fsft_rps: Spread
-    outpost_rps: Spread
+    our_rps: Spread
     fsft_p99_ms: Spread
-    outpost_p99_ms: Spread
+    our_p99_ms: Spread
 
     @property
     def met(self) -> bool:
         fast_enough = self.ratio.median >= self.pair.target_ratio
-        tail_ok = (
-            not self.pair.p99_no_worse or self.outpost_p99_ms.median <= self.fsft_p99_ms.median
-        )
+        tail_ok = not self.pair.p99_no_worse or self.our_p99_ms.median <= self.fsft_p99_ms.median
         return fast_enough and tail_ok
 
     @property
@@ -193,23 +192,21 @@ class PairSummary:
         return f"{target}, p99 no worse" if self.pair.p99_no_worse else target
 
 
-def summarize(
-    pair: Pair, fsft: Sequence[Measurement], outpost: Sequence[Measurement]
-) -> PairSummary:
-    """Round ``i`` of ``fsft`` and of ``outpost`` ran side by side: their ratio is the round's."""
-    if len(fsft) != len(outpost):
+def summarize(pair: Pair, fsft: Sequence[Measurement], ours: Sequence[Measurement]) -> PairSummary:
+    """Round ``i`` of ``fsft`` and of ``ours`` ran side by side: their ratio is the round's."""
+    if len(fsft) != len(ours):
         raise ValueError("each round needs a measurement of both apps")
     ratios = tuple(
-        o.requests_per_second / f.requests_per_second for f, o in zip(fsft, outpost, strict=True)
+        o.requests_per_second / f.requests_per_second for f, o in zip(fsft, ours, strict=True)
     )
     return PairSummary(
         pair=pair,
         round_ratios=ratios,
         ratio=Spread.of(ratios),
         fsft_rps=Spread.of([m.requests_per_second for m in fsft]),
-        outpost_rps=Spread.of([m.requests_per_second for m in outpost]),
+        our_rps=Spread.of([m.requests_per_second for m in ours]),
         fsft_p99_ms=Spread.of([m.p99_ms for m in fsft]),
-        outpost_p99_ms=Spread.of([m.p99_ms for m in outpost]),
+        our_p99_ms=Spread.of([m.p99_ms for m in ours]),
     )
 
 
@@ -234,9 +231,9 @@ def render(summaries: Sequence[PairSummary], heading: str) -> str:
         per_round = " ".join(f"{value:.2f}" for value in summary.round_ratios)
         verdict = "met" if summary.met else "**missed**"
         lines.append(
-            f"| {summary.pair.name} | {rps(summary.fsft_rps)} | {rps(summary.outpost_rps)} "
+            f"| {summary.pair.name} | {rps(summary.fsft_rps)} | {rps(summary.our_rps)} "
             f"| {ratio(summary.ratio)} | {per_round} | {ms(summary.fsft_p99_ms)} "
-            f"| {ms(summary.outpost_p99_ms)} | {summary.target} | {verdict} |"
+            f"| {ms(summary.our_p99_ms)} | {summary.target} | {verdict} |"
         )
     return "\n".join(lines)
 
@@ -305,12 +302,10 @@ def run(args: argparse.Namespace) -> int:
         scratch = Path(scratch_dir)
         copy = runnable_copy(checkout, scratch / "backend")
         fsft_url = stack.enter_context(fresh_database(FSFT_DATABASE))
-        outpost_url = stack.enter_context(fresh_database(OUTPOST_DATABASE))
+        our_url = stack.enter_context(fresh_database(OUTPOST_DATABASE))
         fsft = stack.enter_context(serving_fsft(venv, copy, fsft_url, scratch, server_cpu))
-        outpost = stack.enter_context(
-            serving_outpost(outpost_url, scratch, server_cpu, args.server)
-        )
-        apps = (fsft, outpost)
+        ours = stack.enter_context(serving_ours(our_url, scratch, server_cpu, args.server))
+        apps = (fsft, ours)
         for app in apps:
             check_answers(app)
         results = measure(apps, args, load_cpu)
@@ -350,8 +345,8 @@ def measure(
                         cpu=load_cpu,
                     )
                 results[(pair.name, app.name)].append(measured)
-            fsft_run, outpost_run = (results[(pair.name, app.name)][-1] for app in apps)
-            ratio = outpost_run.requests_per_second / fsft_run.requests_per_second
+            fsft_run, our_run = (results[(pair.name, app.name)][-1] for app in apps)
+            ratio = our_run.requests_per_second / fsft_run.requests_per_second
             ratios.append(f"{pair.name} {ratio:.2f}x")
         print(f"round {round_number}/{args.rounds}: {', '.join(ratios)}", file=sys.stderr)
     return results
@@ -471,7 +466,7 @@ def serving_fsft(
 
 
 @contextmanager
-def serving_outpost(
+def serving_ours(
     database_url: str, scratch: Path, cpu: int, server_name: str | None
 ) -> Iterator[Served]:
     edge_secret = secrets.token_urlsafe(32)
@@ -501,7 +496,7 @@ def serving_outpost(
         command += ["--server", server_name]
     base = f"http://127.0.0.1:{port}"
     log = scratch / "outpost.log"
-    with server("outpost", command, env, ROOT, log, cpu, base + PAIRS[0].outpost_path):
+    with server("outpost", command, env, ROOT, log, cpu, base + PAIRS[0].our_path):
         email, password = "bench@example.com", secrets.token_urlsafe(16)
         with httpx.Client(base_url=base, timeout=30) as client:
             registered = client.post("/auth/register", json={"email": email, "password": password})
@@ -554,7 +549,7 @@ def place_order(client: httpx.Client, token: str, edge_secret: str, number: int)
 
 def app_paths(app: str, row_id: object) -> dict[str, str]:
     return {
-        pair.name: (pair.fsft_path if app == "fsft" else pair.outpost_path).format(id=row_id)
+        pair.name: (pair.fsft_path if app == "fsft" else pair.our_path).format(id=row_id)
         for pair in PAIRS
     }
 

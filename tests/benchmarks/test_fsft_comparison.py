@@ -1,3 +1,4 @@
+# template:demo-only
 """The FSFT comparison's decisions: how rounds become ratios, medians and verdicts, and how a
 copy of FSFT is made to run on Python 3.11. (Running FSFT itself needs a clone of it: see
 docs/benchmarks.md.)"""
@@ -26,16 +27,16 @@ def runs(*pairs: tuple[float, float]) -> list[Measurement]:
 
 def test_each_round_has_its_own_ratio_and_the_summary_is_median_and_range() -> None:
     fsft = runs((400, 30), (500, 20), (100, 90))
-    outpost = runs((600, 25), (500, 30), (200, 40))
+    ours = runs((600, 25), (500, 30), (200, 40))
 
-    summary = summarize(READ, fsft, outpost)
+    summary = summarize(READ, fsft, ours)
 
     assert summary.round_ratios == (1.5, 1.0, 2.0)
     assert summary.ratio == Spread(1.5, 1.0, 2.0)
     assert summary.fsft_rps == Spread(400, 100, 500)
-    assert summary.outpost_rps == Spread(500, 200, 600)
+    assert summary.our_rps == Spread(500, 200, 600)
     assert summary.fsft_p99_ms == Spread(30, 20, 90)
-    assert summary.outpost_p99_ms == Spread(30, 25, 40)
+    assert summary.our_p99_ms == Spread(30, 25, 40)
 
 
 def test_the_ratio_is_of_medians_of_rounds_not_of_the_medians_of_each_app() -> None:
@@ -84,7 +85,7 @@ def test_the_report_shows_every_round_and_the_verdict() -> None:
 
 
 def test_the_pairs_are_the_issues_three_with_its_targets() -> None:
-    assert [(p.fsft_path, p.outpost_path, p.target_ratio, p.p99_no_worse) for p in PAIRS] == [
+    assert [(p.fsft_path, p.our_path, p.target_ratio, p.p99_no_worse) for p in PAIRS] == [
         ("/api/v1/utils/health-check/", "/healthz", 2.0, False),
         ("/api/v1/items/{id}", "/api/orders/{id}", 1.3, True),
         ("/api/v1/items/?limit=20", "/api/orders?limit=20", 1.3, True),
