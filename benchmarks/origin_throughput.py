@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import secrets
 import shutil
 import statistics
@@ -30,6 +29,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from wrk import Measurement, wrk
 
 from loadtest.bench.processes import free_port
 
@@ -45,13 +46,6 @@ class Variant:
     database: str  # "sqlite" | "postgres"
     response_cache: bool
     path: str
-
-
-@dataclass(frozen=True)
-class Measurement:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
 
 
 VARIANTS = [
@@ -186,32 +180,6 @@ def wait_until_healthy(base: str, timeout: float = 30.0) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"origin at {base} did not become healthy")
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def wrk(url: str, *, seconds: int, connections: int) -> Measurement:
-    completed = subprocess.run(  # noqa: S603 - fixed arguments
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return parse_wrk(completed.stdout)
-
-
-def parse_wrk(output: str) -> Measurement:
-    if re.search(r"Non-2xx or 3xx responses", output):
-        raise RuntimeError(f"wrk saw error responses:\n{output}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-
-    def percentile(label: str) -> float:
-        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
-        assert found is not None, f"no {label}% line in wrk output:\n{output}"
-        return float(found.group(1)) * _UNITS_MS[found.group(2)]
-
-    return Measurement(rps, percentile("50"), percentile("99"))
 
 
 if __name__ == "__main__":
