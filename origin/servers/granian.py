@@ -11,6 +11,7 @@ Several workers are granian's own processes; it drains them all on SIGTERM.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import socket
 
 from origin.servers import ASGI_APP_PATH, KEEP_ALIVE_SECONDS
@@ -46,6 +47,11 @@ def server(settings: Settings, address: str, port: int) -> object:
 def serve(settings: Settings, sock: socket.socket) -> int:
     address, port = sock.getsockname()[:2]
     sock.close()  # granian binds the address itself
+    # Granian starts its workers the way multiprocessing is set to. Forked, they would inherit
+    # prometheus_client as this process imported it, before the shared metrics directory was
+    # set, and count in memory only: started afresh, as our supervisor's workers are, they
+    # write to the directory and one scrape sees them all.
+    multiprocessing.set_start_method("spawn", force=True)
     granian = server(settings, address, port)
     try:
         granian.serve()  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ uvicorn as its HTTP protocol class, so they carry the origin's JSON error body.
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -42,8 +43,16 @@ def serve(settings: Settings, sock: socket.socket) -> int:
     import uvicorn
 
     server = uvicorn.Server(config(settings))
+    # uvicorn raises the signal that stopped it again once it has drained, for the handler that
+    # was there before: this one, so a graceful stop ends with exit code 0, not "killed".
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _already_handled)
     server.run(sockets=[sock])  # stops on SIGTERM/SIGINT, draining what is in flight
     return 0 if server.started else STARTUP_FAILED
+
+
+def _already_handled(signum: int, frame: object) -> None:
+    """uvicorn's stop signal, raised again after uvicorn stopped on it: nothing left to do."""
 
 
 async def serve_app(
