@@ -14,8 +14,8 @@ from origin.servers import ASGI_APP_PATH, KEEP_ALIVE_SECONDS
 from origin.settings import Settings
 
 runs_own_workers = False
-# benchmarks/origin_throughput.py --servers hypercorn,hypercorn-asyncio: uvloop's event loop
-# serves more requests per second than asyncio's (docs/benchmarks.md).
+# uvloop's event loop, as uvicorn and granian run on: the asyncio worker class was not measured
+# side by side against it (docs/benchmarks.md, Origin throughput by server).
 WORKER_CLASS = "uvloop"
 
 
