@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The outpost origin: Starlette on Hypercorn, as a small non-root image.
+# The outpost origin: Starlette on uvicorn (OUTPOST_SERVER chooses another), as a small non-root image.
 #
 #   docker build -t outpost-origin .
 #   docker run --rm --env-file .env outpost-origin db upgrade      # migrations: a one-off, never on start
@@ -49,7 +49,7 @@ RUN --mount=type=secret,id=pip_cert,required=false \
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="outpost origin" \
-      org.opencontainers.image.description="The outpost origin API (Starlette on Hypercorn)" \
+      org.opencontainers.image.description="The outpost origin API (Starlette on uvicorn)" \
       org.opencontainers.image.licenses="MIT"
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -65,7 +65,7 @@ COPY --from=builder /opt/venv /opt/venv
 USER 10001:10001
 WORKDIR /var/lib/outpost
 EXPOSE 8000
-# Hypercorn finishes in-flight requests on SIGTERM (up to OUTPOST_GRACEFUL_TIMEOUT seconds): give
+# The server finishes in-flight requests on SIGTERM (up to OUTPOST_GRACEFUL_TIMEOUT seconds): give
 # the container a stop timeout longer than that (docker stop -t 30; compose stop_grace_period).
 STOPSIGNAL SIGTERM
 # Python, not curl: the slim base has no HTTP client, and urlopen fails on any non-2xx answer.

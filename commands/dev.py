@@ -15,13 +15,7 @@ import socket
 from typing import Any
 
 from origin.cli.preflight import require_database, require_keyring
-from origin.cli.serve import (
-    add_bind_flags,
-    hypercorn_config,
-    origin_listener,
-    settings_from,
-    warn_if_redis_is_down,
-)
+from origin.cli.serve import add_bind_flags, origin_listener, settings_from, warn_if_redis_is_down
 from origin.settings import Settings
 from shared.cli.arguments import port_number
 from shared.cli.failures import CommandFailed, Listener
@@ -90,12 +84,12 @@ async def _serve_dev(
     edge_config: Any,
     edge_env: dict[str, str],
 ) -> None:
-    """The origin (Hypercorn) and the CPython edge in front of it, in this one process. The URLs
-    are printed once both accept connections; if either fails to start, both stop."""
-    from hypercorn.asyncio import serve
-
+    """The origin (on the default server, uvicorn) and the CPython edge in front of it, in this
+    one process. The URLs are printed once both accept connections; if either fails to start,
+    both stop."""
     from edge.runtime.cpython.server import serve_edge
     from origin.app import create_app
+    from origin.servers.uvicorn import serve_app
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -103,12 +97,12 @@ async def _serve_dev(
         loop.add_signal_handler(signum, stop.set)
     origin_url, edge_url = url_of(origin_socket), url_of(edge_socket)
     origin_address, edge_address = origin_socket.getsockname()[:2], edge_socket.getsockname()[:2]
-    config = hypercorn_config(settings, hand_over(origin_socket))
-    servers = [
-        asyncio.ensure_future(
-            serve(create_app(settings), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-        )
-    ]
+    origin = asyncio.ensure_future(
+        serve_app(create_app(settings), settings, origin_socket, shutdown=stop.wait)
+    )
+    # uvicorn takes SIGINT/SIGTERM over while it serves: when it stops, the edge stops too.
+    origin.add_done_callback(lambda _: stop.set())
+    servers = [origin]
     try:
         # The edge opens only once the origin listens: a request in between would get a 502.
         await until_accepting(origin_address, servers[0])

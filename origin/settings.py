@@ -66,6 +66,8 @@ T = TypeVar("T")
 Environment = Literal["development", "test", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 PurgePlan = Literal["free", "pro", "business", "enterprise"]  # origin.purge.limits.PLANS
+# The HTTP servers `outpost origin` can run (origin/servers/); the first is the default.
+ServerName = Literal["uvicorn", "granian", "hypercorn"]
 
 
 class SettingsError(ValueError):
@@ -257,8 +259,15 @@ class Settings(BaseSettings):
         "The port `.venv/bin/outpost origin` listens on (`--port` overrides).",
         section=ORIGIN,
     )
+    server: Annotated[ServerName, _from_text(str.lower)] = setting(
+        "uvicorn",
+        app("SERVER"),
+        "The HTTP server: `uvicorn`, `granian` or `hypercorn` (`--server` overrides; "
+        "docs/deploy.md, Choosing the server).",
+        section=ORIGIN,
+    )
     workers: Count = setting(
-        1, app("WORKERS"), "Hypercorn worker processes (`--workers` overrides).", section=ORIGIN
+        1, app("WORKERS"), "Server worker processes (`--workers` overrides).", section=ORIGIN
     )
     graceful_timeout_seconds: Seconds = setting(
         10.0,

@@ -1,32 +1,35 @@
-"""``outpost origin``: the origin on Hypercorn (``commands.dev`` runs it with the edge)."""
+"""``outpost origin``: the origin on the chosen server (``commands.dev`` runs it with the edge)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from typing import Any
 
 from origin.cli.preflight import redis_warning, require_database, require_keyring
+from origin.servers import DEFAULT_SERVER, SERVER_NAMES, adapter
 from origin.settings import Settings
 from shared.cli.arguments import port_number, positive_int
 from shared.cli.failures import Listener
-from shared.cli.listening import bind, hand_over, url_of
-
-ASGI_APP_PATH = "origin.asgi:app"
+from shared.cli.listening import bind, url_of
 
 
 def register(verbs: Any) -> None:
     origin = verbs.add_parser(
         "origin",
-        help="serve the origin with Hypercorn",
-        description="Serve the origin API with Hypercorn. Settings come from the environment "
-        "(OUTPOST_HOST, OUTPOST_PORT, OUTPOST_WORKERS, DATABASE_URL, REDIS_URL, ...); "
-        "flags override them.",
+        help="serve the origin API",
+        description="Serve the origin API. Settings come from the environment "
+        "(OUTPOST_HOST, OUTPOST_PORT, OUTPOST_SERVER, OUTPOST_WORKERS, DATABASE_URL, REDIS_URL, "
+        "...); flags override them.",
     )
     add_bind_flags(origin)
     origin.add_argument("--workers", type=positive_int, help="worker processes (OUTPOST_WORKERS)")
+    origin.add_argument(
+        "--server",
+        choices=SERVER_NAMES,
+        help=f"the HTTP server (OUTPOST_SERVER, default {DEFAULT_SERVER}; docs/deploy.md)",
+    )
     origin.set_defaults(handler=run_origin)
 
 
@@ -41,26 +44,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Environment settings, overridden by the flags the user gave."""
     overrides = {
         name: value
-        for name in ("host", "port", "workers")
+        for name in ("host", "port", "workers", "server")
         if (value := getattr(args, name, None)) is not None
     }
     settings = Settings.from_env()
     return settings.model_copy(update=overrides) if overrides else settings
-
-
-def hypercorn_config(settings: Settings, bind: str) -> Any:
-    """Hypercorn's settings; ``bind`` is the ``fd://N`` of the socket the command bound."""
-    from hypercorn.config import Config
-
-    config = Config()
-    config.bind = [bind]
-    config.graceful_timeout = settings.graceful_timeout_seconds
-    config.loglevel = settings.log_level
-    config.accesslog = None  # the origin writes its own structured access log
-    # Hypercorn logs through this logger as it is, so its lines come out as our JSON too.
-    config.errorlog = logging.getLogger("hypercorn.error")
-    config.keep_alive_timeout = 75  # longer than typical load balancer idle timeouts
-    return config
 
 
 def origin_listener(settings: Settings) -> Listener:
@@ -74,26 +62,23 @@ def origin_listener(settings: Settings) -> Listener:
 
 
 def run_origin(args: argparse.Namespace) -> int:
-    from hypercorn.run import run
-
     from origin.cli.workers import serve_workers
+    from origin.observability.logging import configure_logging
 
     settings = settings_from(args)
+    server = adapter(settings.server)
     with bind(origin_listener(settings)) as sock:
-        # What the origin's start-up (Hypercorn's lifespan) would otherwise fail on, with a
+        # What the origin's start-up (the server's lifespan) would otherwise fail on, with a
         # traceback per worker.
         require_database(settings.database_url, migrated=True)
         require_keyring(settings)
         warn_if_redis_is_down(settings)
         _export(settings)
-        print(f"origin: serving on {url_of(sock)}", flush=True)
-        config = hypercorn_config(settings, hand_over(sock))
-    config.application_path = ASGI_APP_PATH
-    if settings.workers == 1:
-        config.workers = 0  # Hypercorn serves in this process
-        return run(config)
-    config.workers = settings.workers
-    return serve_workers(config, settings.workers)
+        configure_logging(settings.log_level)  # the server's own lines are JSON from the start
+        print(f"origin: serving on {url_of(sock)} ({settings.server})", flush=True)
+        if settings.workers == 1:
+            return server.serve(settings, sock)
+        return serve_workers(server, settings, sock)
 
 
 def warn_if_redis_is_down(settings: Settings) -> None:
@@ -107,3 +92,4 @@ def _export(settings: Settings) -> None:
     os.environ["OUTPOST_HOST"] = settings.host
     os.environ["OUTPOST_PORT"] = str(settings.port)
     os.environ["OUTPOST_WORKERS"] = str(settings.workers)
+    os.environ["OUTPOST_SERVER"] = settings.server

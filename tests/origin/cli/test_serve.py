@@ -3,6 +3,7 @@ tests/commands/test_dev.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -19,9 +20,11 @@ from typing import IO
 import httpx
 import pytest
 
+from origin.servers import SERVER_NAMES
 from tests.support.ports import closed_port_url, free_port
 
 OUTPOST = [sys.executable, "-m", "commands"]
+SERVER_LOGGERS = {"uvicorn": "uvicorn", "granian": "_granian", "hypercorn": "hypercorn"}
 
 
 @contextmanager
@@ -107,19 +110,28 @@ def test_origin_refuses_an_unmigrated_database_saying_what_to_run(tmp_path: Path
     assert "outpost db upgrade" in output
 
 
+@pytest.mark.parametrize("server", SERVER_NAMES)
 def test_origin_serves_after_upgrade_and_exits_cleanly_on_sigterm(
-    tmp_path: Path,
+    tmp_path: Path, server: str
 ) -> None:
-    env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "WARNING"}
+    env = {"OUTPOST_DATA_DIR": str(tmp_path), "OUTPOST_LOG_LEVEL": "INFO", "OUTPOST_SERVER": server}
     subprocess.run([*OUTPOST, "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
     port = free_port()
     with running(["origin", "--port", str(port)], env) as process:
         health = wait_for(f"http://127.0.0.1:{port}/healthz")
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=20)
+        output, _ = process.communicate(timeout=20)
 
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert health.status_code == 200
     assert process.returncode == 0
+    assert f"({server})" in output.splitlines()[0]
+    # The origin's own access log, not the server's; the server's lines are JSON through ours.
+    assert [line["logger"] for line in logged if "GET /healthz" in line["message"]] == [
+        "outpost.access"
+    ]
+    assert any(line["logger"].startswith(SERVER_LOGGERS[server]) for line in logged)
+    assert "Traceback" not in output
 
 
 @pytest.mark.parametrize(("variable", "value"), [("OUTPOST_PORT", "http"), ("REDIS_URL", "x")])
@@ -136,12 +148,14 @@ def test_a_bad_setting_stops_the_origin_with_the_variable_named(
     assert "Traceback" not in completed.stderr
 
 
+@pytest.mark.parametrize("server", SERVER_NAMES)
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, workers: str) -> None:
+def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, workers: str, server: str) -> None:
     env = {
         "OUTPOST_DATA_DIR": str(tmp_path),
         "OUTPOST_LOG_LEVEL": "WARNING",
         "OUTPOST_WORKERS": workers,
+        "OUTPOST_SERVER": server,
     }
     subprocess.run([*OUTPOST, "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
     port = free_port()

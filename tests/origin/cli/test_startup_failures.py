@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from origin.db import upgrade
+from origin.servers import DEFAULT_SERVER, SERVER_NAMES
 from origin.settings import ENV_PREFIX
 from tests.conftest import POSTGRES_URL, service_missing
 from tests.support.ports import port_outside_ephemeral_range
@@ -52,9 +53,23 @@ class Case:
     migrated: bool = False
 
 
+# The failures most likely on any server, shown with each of the others too (the default runs
+# the cases as they are).
+ON_EVERY_SERVER = ("origin: its port is taken", "origin: PostgreSQL refuses connections")
+
+
 def load_cases() -> list[Case]:
     document: dict[str, Any] = json.loads(CASES_FILE.read_text(encoding="utf-8"))
-    return [Case(**case) for case in document["cases"]]
+    cases = [Case(**case) for case in document["cases"]]
+    return cases + [
+        replace(
+            case, name=f"{case.name} (--server {server})", argv=[*case.argv, "--server", server]
+        )
+        for case in cases
+        if case.name in ON_EVERY_SERVER
+        for server in SERVER_NAMES
+        if server != DEFAULT_SERVER
+    ]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
+from origin.servers import SERVER_NAMES
 from tests.origin.cli.test_serve import OUTPOST, running, wait_for
 from tests.support.metrics import sample_sum, samples
 from tests.support.ports import free_port
@@ -17,13 +19,15 @@ from tests.support.ports import free_port
 REQUESTS = 40
 
 
-def test_one_scrape_sees_the_requests_of_every_worker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", SERVER_NAMES)
+def test_one_scrape_sees_the_requests_of_every_worker(tmp_path: Path, server: str) -> None:
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     env = {
         "OUTPOST_DATA_DIR": str(tmp_path),
         "OUTPOST_LOG_LEVEL": "WARNING",
         "TMPDIR": str(temporary),  # where the supervisor makes the workers' metrics directory
+        "OUTPOST_SERVER": server,
     }
     subprocess.run([*OUTPOST, "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
     admin_token = subprocess.run(  # noqa: S603
