@@ -5,15 +5,14 @@ among them) should need one way of reading errors, on whichever server the origi
 
 **uvicorn** (httptools) answers a request llhttp cannot parse with a plain-text 400; it takes its
 HTTP protocol as a class (``Config(http=...)``), and :class:`JsonErrorHttpToolsProtocol` is that
-class with the answer in JSON. It also refuses what llhttp lets through but h11 (Hypercorn)
-refuses: a second ``Host`` (400), and a head larger than :data:`MAX_HEAD_BYTES` (431; httptools
-has no limit of its own, and would buffer a head without end).
+class with the answer in JSON. It also bounds the head at :data:`MAX_HEAD_BYTES` (431):
+httptools has no limit of its own, and would buffer a head without end.
 
 **Hypercorn** answers a few HTTP/1.1 requests itself, before the application sees them, and with an
 empty body: a request h11 cannot parse (400: a malformed request line, two ``Host`` headers,
 conflicting ``Content-Length``...) and a head larger than h11 will buffer (431: more than
-``h11_max_incomplete_size`` bytes before the head is complete). Every other error of the origin
-is JSON. Hypercorn has no setting for these bodies, so
+``h11_max_incomplete_size`` bytes, set to :data:`MAX_HEAD_BYTES`, before the head is complete).
+Hypercorn has no setting for these bodies, so
 :func:`answer_protocol_errors_as_json` replaces the one method that writes them,
 ``H11Protocol._send_error_response``, with one that sends the same status and headers plus the
 JSON body. (An HTTP/2 protocol error resets the stream: there is no response to give a body.)
@@ -31,10 +30,10 @@ from http import HTTPStatus
 from typing import Any
 
 import h11
-import httptools
 from hypercorn.protocol.h11 import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from origin.middleware.request_head import MAX_HEADER_BYTES
 from shared.errors import error_body
 
 logger = logging.getLogger("outpost.origin")
@@ -42,9 +41,13 @@ logger = logging.getLogger("outpost.origin")
 _PROTOCOL_ERRORS = {
     400: ("bad_request", "the request is not valid HTTP/1.1"),
     431: ("headers_too_large", "the request head is too large"),
+    # h11's answer to a Transfer-Encoding other than chunked (RFC 9112 section 6.1).
+    501: ("not_implemented", "the request's transfer coding is not supported"),
 }
-# As h11's default limit (Hypercorn's h11_max_incomplete_size): the same requests pass on both.
-MAX_HEAD_BYTES = 16 * 1024
+# The servers' bound on a request head still arriving: above what the app itself accepts
+# (MAX_HEADER_BYTES of fields, refused with its own 431) plus room for the request line, so a
+# head the app would serve is never cut by the server because it came in several reads.
+MAX_HEAD_BYTES = MAX_HEADER_BYTES + 16 * 1024
 _REPLACED_METHOD = "_send_error_response"
 _METHODS_USED = (_REPLACED_METHOD, "_send_h11_event")
 
@@ -87,7 +90,6 @@ class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
     _refusal = 400  # what the next protocol error answers: 400, or 431 for a head too large
     _head_bytes = 0  # bytes received since the current request began, while its head is open
     _head_open = False
-    _host_seen = False
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -101,14 +103,7 @@ class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_open, self._head_bytes, self._host_seen = True, 0, False
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"host":
-            if self._host_seen:  # which one names the site? h11 and RFC 9112 say: neither
-                raise httptools.HttpParserError("two Host headers")
-            self._host_seen = True
-        super().on_header(name, value)
+        self._head_open, self._head_bytes = True, 0
 
     def on_headers_complete(self) -> None:
         self._head_open = False

@@ -22,6 +22,8 @@ _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__d
     "message",
     "asctime",
     "taskName",
+    # uvicorn puts the message again, with terminal colour codes, on its records.
+    "color_message",
 }
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 from typing import Any
 
+from origin.server_errors import MAX_HEAD_BYTES
 from origin.servers import ASGI_APP_PATH, KEEP_ALIVE_SECONDS
 from origin.settings import Settings
 
@@ -34,6 +35,7 @@ def config(settings: Settings, bind: str) -> Any:
     # Hypercorn logs through this logger as it is, so its lines come out as our JSON too.
     config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = KEEP_ALIVE_SECONDS
+    config.h11_max_incomplete_size = MAX_HEAD_BYTES
     return config
 
 

@@ -29,6 +29,7 @@ def config(settings: Settings, app: Any = ASGI_APP_PATH) -> Any:
         app,
         loop="uvloop",
         http=JsonErrorHttpToolsProtocol,
+        ws="none",  # the origin serves no WebSocket: an Upgrade request is plain HTTP
         lifespan="on",
         log_config=None,  # our logging is configured already; uvicorn's loggers propagate to it
         log_level=settings.log_level.lower(),

@@ -131,6 +131,8 @@ def test_origin_serves_after_upgrade_and_exits_cleanly_on_sigterm(
         "outpost.access"
     ]
     assert any(line["logger"].startswith(SERVER_LOGGERS[server]) for line in logged)
+    # No terminal colour codes (uvicorn repeats its message with them in ``color_message``).
+    assert not any("\x1b" in str(value) for line in logged for value in line.values())
     assert "Traceback" not in output
 
 

@@ -4,10 +4,12 @@ headers a 431, each with the JSON error body."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
-from origin.middleware.request_head import MAX_HEADER_BYTES, MAX_HEADER_COUNT
+from origin.middleware.request_head import MAX_HEADER_BYTES, MAX_HEADER_COUNT, head_refusal
 from shared.assertion import ASSERTION_HEADER
 from tests.origin.conftest import Caller
 
@@ -79,3 +81,16 @@ async def test_too_many_or_too_large_headers_are_a_json_431(
     assert accepted.status_code == 200
     assert refused.status_code == 431
     assert refused.json()["error"]["code"] == "headers_too_large"
+
+
+def test_an_http11_request_without_host_is_refused_and_an_http10_one_is_not() -> None:
+    # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host;
+    # HTTP/1.0 had no Host. (Clients always send one, so this is checked on the rule itself;
+    # tests/origin/test_server_errors.py sends the bare request to every server.)
+    refused = head_refusal([(b"accept", b"*/*")], "1.1")
+
+    assert refused is not None
+    assert refused.status_code == 400
+    assert json.loads(bytes(refused.body))["error"]["code"] == "missing_host"
+    assert head_refusal([(b"accept", b"*/*")], "1.0") is None
+    assert head_refusal([(b"host", b"origin")], "1.1") is None
