@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import FromClause, Row, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -117,36 +117,14 @@ async def place_order(
 
 async def get_order(session: AsyncSession, owner_subject: str, order_id: int) -> OrderRead:
     """The owner's order; another owner's is :class:`OrderNotFound`, as if it did not exist."""
-    # One statement, one round trip: the order joined with its lines (an order always has
-    # lines; the outer join still finds one that had none).
-    statement = (
-        select(
-            ORDERS, ORDER_ITEMS.c.product_id, ORDER_ITEMS.c.quantity, ORDER_ITEMS.c.unit_price_cents
-        )
-        .outerjoin(ORDER_ITEMS, ORDER_ITEMS.c.order_id == ORDERS.c.id)
-        .where(ORDERS.c.id == order_id, ORDERS.c.owner_subject == owner_subject)
-        .order_by(ORDER_ITEMS.c.product_id)
+    statement = _with_lines(ORDERS).where(
+        ORDERS.c.id == order_id, ORDERS.c.owner_subject == owner_subject
     )
     async with single_read(session) as connection:
         rows = (await connection.execute(statement)).all()
     if not rows:
         raise OrderNotFound(order_id)
-    first = rows[0]
-    return OrderRead(
-        id=first.id,
-        status=first.status,
-        total_cents=first.total_cents,
-        created_at=first.created_at,
-        items=[
-            OrderLineRead(
-                product_id=row.product_id,
-                quantity=row.quantity,
-                unit_price_cents=row.unit_price_cents,
-            )
-            for row in rows
-            if row.product_id is not None
-        ],
-    )
+    return _orders_from(rows)[0]
 
 
 async def list_orders(
@@ -156,18 +134,19 @@ async def list_orders(
     limit: int = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
 ) -> Page[OrderRead]:
-    """The owner's orders, newest first, one page at a time (two queries per page)."""
+    """The owner's orders, newest first, one page at a time (one statement per page)."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    statement = select(ORDERS).where(ORDERS.c.owner_subject == owner_subject)
+    page = select(ORDERS).where(ORDERS.c.owner_subject == owner_subject)
     if cursor is not None:
-        statement = statement.where(ORDERS.c.id < decode_cursor(cursor))
-    statement = statement.order_by(ORDERS.c.id.desc()).limit(limit + 1)
-    async with read_transaction(session) as connection:
-        rows = (await connection.execute(statement)).all()
-        orders = await _with_lines(connection, rows[:limit])
-    next_cursor = encode_cursor(orders[-1].id) if len(rows) > limit else None
-    return Page[OrderRead](items=orders, next_cursor=next_cursor)
+        page = page.where(ORDERS.c.id < decode_cursor(cursor))
+    # One more than the page, to know whether another page follows.
+    page = page.order_by(ORDERS.c.id.desc()).limit(limit + 1)
+    async with single_read(session) as connection:
+        rows = (await connection.execute(_with_lines(page.subquery("page")))).all()
+    orders = _orders_from(rows)
+    next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
+    return Page[OrderRead](items=orders[:limit], next_cursor=next_cursor)
 
 
 async def _insert_order(
@@ -244,13 +223,13 @@ async def _keyed_order(
     connection: AsyncConnection, owner_subject: str, idempotency_key: str
 ) -> tuple[OrderRead, str | None] | None:
     """The order placed earlier under this key, with the fingerprint it was placed with."""
-    statement = select(ORDERS).where(
+    statement = _with_lines(ORDERS).where(
         ORDERS.c.owner_subject == owner_subject, ORDERS.c.idempotency_key == idempotency_key
     )
-    row = (await connection.execute(statement)).one_or_none()
-    if row is None:
+    rows = (await connection.execute(statement)).all()
+    if not rows:
         return None
-    return (await _with_lines(connection, [row]))[0], row.request_fingerprint
+    return _orders_from(rows)[0], rows[0].request_fingerprint
 
 
 def _replay(
@@ -262,25 +241,39 @@ def _replay(
     return order
 
 
-async def _with_lines(connection: AsyncConnection, rows: Sequence[Row[Any]]) -> list[OrderRead]:
-    """Attach each order's lines, fetched for all of ``rows`` in one query."""
-    if not rows:
-        return []
-    statement = (
-        select(ORDER_ITEMS)
-        .where(ORDER_ITEMS.c.order_id.in_([row.id for row in rows]))
-        .order_by(ORDER_ITEMS.c.order_id, ORDER_ITEMS.c.product_id)
+def _with_lines(orders: FromClause) -> Select[Any]:
+    """``orders`` (the table, or a subquery of its rows) joined with their lines: one statement,
+    one round trip, one row per line, newest order first. (An order always has lines; the outer
+    join still finds one that had none.)"""
+    return (
+        select(
+            orders, ORDER_ITEMS.c.product_id, ORDER_ITEMS.c.quantity, ORDER_ITEMS.c.unit_price_cents
+        )
+        .outerjoin(ORDER_ITEMS, ORDER_ITEMS.c.order_id == orders.c.id)
+        .order_by(orders.c.id.desc(), ORDER_ITEMS.c.product_id)
     )
-    lines: dict[int, list[OrderLineRead]] = {row.id: [] for row in rows}
-    for item in (await connection.execute(statement)).all():
-        lines[item.order_id].append(OrderLineRead.model_validate(item, from_attributes=True))
+
+
+def _orders_from(rows: Sequence[Row[Any]]) -> list[OrderRead]:
+    """The orders in rows of :func:`_with_lines`, in their order, each with its lines."""
+    orders: dict[int, tuple[Row[Any], list[OrderLineRead]]] = {}
+    for row in rows:
+        _, lines = orders.setdefault(row.id, (row, []))
+        if row.product_id is not None:
+            lines.append(
+                OrderLineRead(
+                    product_id=row.product_id,
+                    quantity=row.quantity,
+                    unit_price_cents=row.unit_price_cents,
+                )
+            )
     return [
         OrderRead(
-            id=row.id,
-            status=row.status,
-            total_cents=row.total_cents,
-            created_at=row.created_at,
-            items=lines[row.id],
+            id=order.id,
+            status=order.status,
+            total_cents=order.total_cents,
+            created_at=order.created_at,
+            items=lines,
         )
-        for row in rows
+        for order, lines in orders.values()
     ]

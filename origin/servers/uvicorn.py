@@ -30,6 +30,9 @@ def config(settings: Settings, app: Any = ASGI_APP_PATH) -> Any:
         loop="uvloop",
         http=JsonErrorHttpToolsProtocol,
         ws="none",  # the origin serves no WebSocket: an Upgrade request is plain HTTP
+        # X-Forwarded-For is anyone's to send: the client is the peer, or what a verified edge
+        # assertion says (origin.principals), never a header (uvicorn trusts it from 127.0.0.1).
+        proxy_headers=False,
         lifespan="on",
         log_config=None,  # our logging is configured already; uvicorn's loggers propagate to it
         log_level=settings.log_level.lower(),

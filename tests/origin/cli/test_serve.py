@@ -118,12 +118,18 @@ def test_origin_serves_after_upgrade_and_exits_cleanly_on_sigterm(
     subprocess.run([*OUTPOST, "db", "upgrade"], env={**os.environ, **env}, check=True)  # noqa: S603
     port = free_port()
     with running(["origin", "--port", str(port)], env) as process:
-        health = wait_for(f"http://127.0.0.1:{port}/healthz")
+        wait_for(f"http://127.0.0.1:{port}/readyz")
+        # A header anyone can send does not name the client (the peer does).
+        spoofed = {"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=203.0.113.9"}
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=spoofed)
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
 
     logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert health.status_code == 200
+    assert [line["client"] for line in logged if "GET /healthz" in line["message"]] == [
+        "127.0.0.1"
+    ]
     assert process.returncode == 0
     assert f"({server})" in output.splitlines()[0]
     # The origin's own access log, not the server's; the server's lines are JSON through ours.

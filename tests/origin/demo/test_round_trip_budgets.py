@@ -6,7 +6,8 @@ commands a script runs inside Redis cost no trip). PostgreSQL: a proxy in front 
 
 The budgets (issue 15): a cached public read is 1 backend round trip, an uncached public read
 at most 2 (rate limiting and the row), an authenticated read of one owned row at most 3, rate
-limiting and the revocation check included. A response-cache miss may spend one more, to store
+limiting and the revocation check included; a page of the caller's orders, 2, however many
+orders and lines it holds. A response-cache miss may spend one more, to store
 the rendering it made (3).
 """
 
@@ -188,6 +189,38 @@ async def test_an_authenticated_read_of_one_owned_row_is_at_most_three_round_tri
     assert trips.total <= 3, trips
     # Rate limiting and the revocation check share one script call.
     assert trips.redis == ["EVALSHA"], trips
+
+
+async def test_an_authenticated_list_of_orders_is_two_round_trips_however_long(
+    watched: Any,
+) -> None:
+    async with watched() as w:
+        token = mint_access_token(
+            keyring_source(w.settings).keyring().signing_key(),
+            token_policy(w.settings),
+            subject="round-trip-lister",
+            roles=[],
+            session_id=secrets.token_hex(8),
+            now=int(time.time()),
+        )
+        bearer = {"Authorization": f"Bearer {token}"}
+        placed = [
+            await _place_order(w.settings.database_url, "round-trip-lister") for _ in range(3)
+        ]
+        trips = await w.measure(lambda: w.client.get("/api/orders?limit=2", headers=bearer))
+        first = await w.client.get("/api/orders?limit=2", headers=bearer)
+        cursor = first.json()["next_cursor"]
+        rest = await w.client.get(f"/api/orders?limit=2&cursor={cursor}", headers=bearer)
+    _report("authenticated list of orders", trips)
+    # The page and its lines in one statement, outside a transaction: one trip to PostgreSQL.
+    assert trips.total <= 2, trips
+    assert [order["id"] for order in first.json()["items"]] == placed[:0:-1]
+    assert [order["id"] for order in rest.json()["items"]] == placed[:1]
+    assert rest.json()["next_cursor"] is None
+    assert all(
+        [line["product_id"] for line in order["items"]] == [1, 2]
+        for order in first.json()["items"] + rest.json()["items"]
+    )
 
 
 def _through_the_edge(path: str, subject: str, session_id: str) -> dict[str, str]:
