@@ -127,9 +127,7 @@ def test_origin_serves_after_upgrade_and_exits_cleanly_on_sigterm(
 
     logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert health.status_code == 200
-    assert [line["client"] for line in logged if "GET /healthz" in line["message"]] == [
-        "127.0.0.1"
-    ]
+    assert [line["client"] for line in logged if "GET /healthz" in line["message"]] == ["127.0.0.1"]
     assert process.returncode == 0
     assert f"({server})" in output.splitlines()[0]
     # The origin's own access log, not the server's; the server's lines are JSON through ours.
