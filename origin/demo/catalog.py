@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, exists, insert, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -185,9 +185,13 @@ async def _why_not_written(
     return VersionMismatch(product_id, expected_version, product.version)
 
 
+# Built once (the hot read): a statement built per call costs its construction and cache key.
+_PRODUCT_BY_ID = select(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id"))
+
+
 async def _fetch_product(connection: AsyncConnection, product_id: int) -> ProductRead:
-    statement = select(PRODUCTS).where(PRODUCTS.c.id == product_id)
-    row = (await connection.execute(statement)).one_or_none()
+    parameters = {"product_id": product_id}
+    row = (await connection.execute(_PRODUCT_BY_ID, parameters)).one_or_none()
     if row is None:
         raise ProductNotFound(product_id)
     return _product(row)

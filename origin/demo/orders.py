@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import FromClause, Row, Select, insert, select, update
+from sqlalchemy import FromClause, Integer, Row, Select, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -117,11 +117,9 @@ async def place_order(
 
 async def get_order(session: AsyncSession, owner_subject: str, order_id: int) -> OrderRead:
     """The owner's order; another owner's is :class:`OrderNotFound`, as if it did not exist."""
-    statement = _with_lines(ORDERS).where(
-        ORDERS.c.id == order_id, ORDERS.c.owner_subject == owner_subject
-    )
+    parameters = {"order_id": order_id, "owner_subject": owner_subject}
     async with single_read(session) as connection:
-        rows = (await connection.execute(statement)).all()
+        rows = (await connection.execute(_OWNED_ORDER, parameters)).all()
     if not rows:
         raise OrderNotFound(order_id)
     return _orders_from(rows)[0]
@@ -137,13 +135,14 @@ async def list_orders(
     """The owner's orders, newest first, one page at a time (one statement per page)."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    page = select(ORDERS).where(ORDERS.c.owner_subject == owner_subject)
-    if cursor is not None:
-        page = page.where(ORDERS.c.id < decode_cursor(cursor))
     # One more than the page, to know whether another page follows.
-    page = page.order_by(ORDERS.c.id.desc()).limit(limit + 1)
+    parameters = {"owner_subject": owner_subject, "page_rows": limit + 1}
+    statement = _FIRST_PAGE
+    if cursor is not None:
+        parameters["before_id"] = decode_cursor(cursor)
+        statement = _NEXT_PAGE
     async with single_read(session) as connection:
-        rows = (await connection.execute(_with_lines(page.subquery("page")))).all()
+        rows = (await connection.execute(statement, parameters)).all()
     orders = _orders_from(rows)
     next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
     return Page[OrderRead](items=orders[:limit], next_cursor=next_cursor)
@@ -252,6 +251,23 @@ def _with_lines(orders: FromClause) -> Select[Any]:
         .outerjoin(ORDER_ITEMS, ORDER_ITEMS.c.order_id == orders.c.id)
         .order_by(orders.c.id.desc(), ORDER_ITEMS.c.product_id)
     )
+
+
+def _page_of_orders(*, after_cursor: bool) -> Select[Any]:
+    page = select(ORDERS).where(ORDERS.c.owner_subject == bindparam("owner_subject"))
+    if after_cursor:
+        page = page.where(ORDERS.c.id < bindparam("before_id"))
+    page = page.order_by(ORDERS.c.id.desc()).limit(bindparam("page_rows", type_=Integer))
+    return _with_lines(page.subquery("page"))
+
+
+# The hot reads are built once, with parameters: a statement built per request costs its
+# construction and its cache key (SQLAlchemy walks it to find the compiled form) every time.
+_OWNED_ORDER = _with_lines(ORDERS).where(
+    ORDERS.c.id == bindparam("order_id"), ORDERS.c.owner_subject == bindparam("owner_subject")
+)
+_FIRST_PAGE = _page_of_orders(after_cursor=False)
+_NEXT_PAGE = _page_of_orders(after_cursor=True)
 
 
 def _orders_from(rows: Sequence[Row[Any]]) -> list[OrderRead]:
