@@ -55,11 +55,13 @@ class DeferredCheck:
     With ``claim_ttl_seconds`` the key is also claimed in that call (written if it held nothing,
     for that long: an assertion's nonce is spent); what is read is what it held before.
     ``conclude`` is given what ``key`` holds (None: nothing, or the store did not answer) and
-    raises the refusal if the caller fails the check; it then also withdraws the principal.
+    whether the store answered that very call, and raises the refusal if the caller fails the
+    check; it then also withdraws the principal. (Whether the call was answered comes with it:
+    the store's health when the check concludes may already be another call's.)
     """
 
     key: str
-    conclude: Callable[[bytes | None], Awaitable[None]]
+    conclude: Callable[[bytes | None, bool], Awaitable[None]]
     claim_ttl_seconds: float | None = None
 
 

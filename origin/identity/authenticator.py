@@ -172,8 +172,8 @@ class Authenticator:
         if nonces.seen_locally(nonce, now):
             raise _refused_assertion(request, "replayed")
 
-        async def conclude(held: bytes | None) -> None:
-            if not nonces.settle(nonce, held, expires_at=expires_at, now=now):
+        async def conclude(held: bytes | None, answered: bool) -> None:
+            if not nonces.settle(nonce, held, answered=answered, expires_at=expires_at, now=now):
                 error = _refused_assertion(request, "replayed")
                 request.scope[_REFUSAL_SCOPE_KEY] = error
                 withdraw_principal(request, unvouch=True)
@@ -208,8 +208,8 @@ class Authenticator:
         return verified.principal(country)
 
     async def _refuse_revoked(self, request: Request, session_id: str) -> None:
-        async def conclude(marker: bytes | None) -> None:
-            if await self._revocations.judge(session_id, marker):
+        async def conclude(marker: bytes | None, answered: bool) -> None:
+            if await self._revocations.judge(session_id, marker, answered=answered):
                 error = _refused_token(request, "session_revoked")
                 request.scope[_REFUSAL_SCOPE_KEY] = error
                 withdraw_principal(request)

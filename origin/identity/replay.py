@@ -56,16 +56,19 @@ class NonceGuard:
         """How long the store must keep a nonce: until the assertion can no longer be used."""
         return max(1.0, expires_at - now)
 
-    def settle(self, nonce: str, held: bytes | None, *, expires_at: float, now: float) -> bool:
+    def settle(
+        self, nonce: str, held: bytes | None, *, answered: bool, expires_at: float, now: float
+    ) -> bool:
         """Whether this is the nonce's first use, given what a claim of :func:`nonce_key` found
-        there (``held``) in a store call made by someone else (the rate limiter).
+        there (``held``) in a store call made by someone else (the rate limiter), and whether
+        the store ``answered`` that call.
 
-        Nothing found and the store unhealthy means the call did not reach it, so nothing was
-        claimed: this process remembers the nonce instead, as :meth:`first_use` does.
+        Unanswered, nothing was claimed: this process remembers the nonce instead, as
+        :meth:`first_use` does.
         """
         if held is not None:
             return False
-        if not self._store.healthy:
+        if not answered:
             if self.seen_locally(nonce, now):
                 return False
             self._remember_during_outage(nonce, expires_at, now)

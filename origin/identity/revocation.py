@@ -77,11 +77,13 @@ class RevocationList:
         await self._write_markers()
 
     async def is_revoked(self, session_id: str) -> bool:
-        return await self.judge(session_id, await self._store.get(marker_key(session_id)))
+        marker = await self._store.get(marker_key(session_id))
+        return await self.judge(session_id, marker, answered=self._store.healthy)
 
-    async def judge(self, session_id: str, marker: bytes | None) -> bool:
+    async def judge(self, session_id: str, marker: bytes | None, *, answered: bool) -> bool:
         """Whether the session is revoked, given what the store held under its
-        :func:`marker_key` (read by the caller, e.g. in the rate limiter's call)."""
+        :func:`marker_key` (read by the caller, e.g. in the rate limiter's call) and whether the
+        store ``answered`` that read (unanswered: the database decides)."""
         if self._unwritten:
             # Kept during an outage: revoked, whether or not its marker is written now (``marker``
             # may have been read before this writes it).
@@ -91,7 +93,7 @@ class RevocationList:
                 return True
         if marker is not None:
             return True
-        if not self._store.healthy:
+        if not answered:
             async with self._sessions() as session:
                 return await session_revoked(session, session_id)
         return False

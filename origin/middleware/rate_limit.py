@@ -105,14 +105,18 @@ class RateLimitMiddleware:
         if read_ahead is not None:
             lookups.append(Lookup(read_ahead))
         address_bucket = _address_bucket((await whereabouts(request)).client)
-        decision, values = await services(request).store.hit_and_read(
+        store = services(request).store
+        decision, values = await store.hit_and_read(
             bucket, self.limit, WINDOW_SECONDS, lookups, instead=address_bucket
         )
+        # Read before anything else awaits: a check that awaits could let another request's
+        # probe bring the store back, and "nothing found" would then pass for an answer.
+        answered = store.healthy
         if read_ahead is not None:
             keep_read_ahead(request, read_ahead, values[-1])
         with contextlib.suppress(ApiError):  # the first refusal stands; the route answers it
             for check, value in zip(checks, values, strict=False):
-                await check.conclude(value)
+                await check.conclude(value, answered)
         return decision
 
 

@@ -7,7 +7,9 @@ import asyncio
 import pytest
 import redis
 
-from origin.identity.revocation import marker_key
+from origin.db import create_engine, session_factory
+from origin.identity.revocation import RevocationList, marker_key
+from origin.kv.memory_store import MemoryStore
 from tests.origin.identity.conftest import OriginStarter, bearer
 from tests.support.redis_server import RedisServer
 
@@ -152,3 +154,21 @@ async def test_a_revoked_sessions_requests_spend_their_address_budget_not_the_su
     assert (
         int(after.headers["ratelimit-remaining"]) == int(before.headers["ratelimit-remaining"]) - 2
     )
+
+
+async def test_a_marker_read_the_store_did_not_answer_is_judged_by_the_database(
+    migrated_url: str,
+) -> None:
+    # Nothing read means "not revoked" only when the store answered that read; the store's
+    # health by the time the verdict is due may be another call's (it is healthy here).
+    engine = create_engine(migrated_url)
+    store = MemoryStore()
+    revocations = RevocationList(store, session_factory(engine), marker_ttl_seconds=900)
+    unknown_session = "a-session-the-database-never-had"  # gone counts as revoked
+    try:
+        assert store.healthy
+        assert not await revocations.judge(unknown_session, None, answered=True)
+        assert await revocations.judge(unknown_session, None, answered=False)
+        assert await revocations.judge(unknown_session, b"1", answered=True)
+    finally:
+        await engine.dispose()
