@@ -31,10 +31,10 @@ DB_ID_MAX = INT32_MAX  # INTEGER / SERIAL primary keys
 
 # C0 controls, DEL and C1 controls, as a regex character range (Rust and Python syntax alike).
 CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"
-SINGLE_LINE_PATTERN = rf"^[^{CONTROL_CHARACTERS}]*$"
 # Tab, line feed and carriage return are text in a multi-line field; the other controls are not.
-MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-TEXT_PATTERNS = frozenset({SINGLE_LINE_PATTERN, MULTI_LINE_PATTERN})
+MULTI_LINE_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Every pattern a text field is given; a mismatch with one of them is a control character.
+TEXT_PATTERNS: set[str] = set()
 
 _ASCII_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
@@ -49,7 +49,7 @@ def single_line(*, max_length: int, min_length: int = 0, strip: bool = True) -> 
         strip_whitespace=strip,
         min_length=min_length,
         max_length=max_length,
-        pattern=SINGLE_LINE_PATTERN,
+        pattern=text_pattern(CONTROL_CHARACTERS, min_length=min_length, strip=strip),
     )
 
 
@@ -59,8 +59,29 @@ def multi_line(*, max_length: int, min_length: int = 0) -> StringConstraints:
         strip_whitespace=True,
         min_length=min_length,
         max_length=max_length,
-        pattern=MULTI_LINE_PATTERN,
+        pattern=text_pattern(MULTI_LINE_CONTROLS, min_length=min_length, strip=True),
     )
+
+
+def text_pattern(forbidden: str, *, min_length: int, strip: bool) -> str:
+    """The pattern of a text field: none of the ``forbidden`` characters (a regex range) and,
+    when the field trims white space and has a minimum length, that many characters left once
+    trimmed.
+
+    The second part is for the schema: its ``minLength`` counts the white space the field trims
+    away, so without it ``" "`` would be valid by the OpenAPI document and refused by the field
+    (a 422 for a request a client generated from the contract). The field checks the pattern on
+    the trimmed text, where it adds nothing.
+    """
+    allowed = rf"[^{forbidden}]"
+    if not strip or min_length < 1:
+        pattern = rf"^{allowed}*$"
+    else:
+        solid = rf"[^\s{forbidden}]"  # neither trimmed nor forbidden
+        between = "" if min_length == 1 else rf"{allowed}{{{min_length - 2},}}{solid}"
+        pattern = rf"^{allowed}*{solid}{between}{allowed}*$"
+    TEXT_PATTERNS.add(pattern)
+    return pattern
 
 
 def _ascii_whole_number(value: Any) -> Any:

@@ -1,10 +1,11 @@
 """A real origin over HTTP with a real administrator and a real customer, for the tests that
 check the origin as a client meets it (the API contract, who may call what).
 
-The origin is ``origin.app.create_app`` under Hypercorn on a migrated, seeded SQLite database
-(:func:`tests.edge.support.origin_server.running_origin`). The accounts are made the way an
-operator makes them: both register through ``POST /auth/register``, the administrator gets its
-role from ``outpost accounts grant``, and both sign in through ``POST /auth/token``.
+The origin is ``origin.app.create_app`` on the default server (uvicorn) on a migrated, seeded
+SQLite database (:func:`tests.edge.support.origin_server.running_origin`). The accounts are made
+the way an operator makes them: both register through ``POST /auth/register``, the
+administrator gets its role from ``outpost accounts grant``, and both sign in through
+``POST /auth/token``.
 
 Direct requests have no country the origin can trust (``XX``), so the geofence policy here
 refuses only requests an edge placed in :data:`EMBARGOED` (a test signs such an assertion itself,

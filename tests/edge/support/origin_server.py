@@ -1,5 +1,6 @@
-"""The real origin app (``origin.app.create_app``) on a seeded SQLite database, under Hypercorn
-on 127.0.0.1, configured to trust the test edge's assertions and to sign with a test-only key."""
+"""The real origin app (``origin.app.create_app``) on a seeded SQLite database, on the default
+server (uvicorn, as ``outpost origin`` runs it) on 127.0.0.1, configured to trust the test
+edge's assertions and to sign with a test-only key."""
 
 from __future__ import annotations
 
@@ -40,25 +41,19 @@ def running_origin(
     data_dir: Path, overrides: Mapping[str, str] | None = None
 ) -> Iterator[RunningOrigin]:
     """The origin, its settings :func:`origin_settings` with ``overrides`` (environment names)."""
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
     from origin.app import create_app
     from origin.cli.database import seed_database  # template:demo
     from origin.db.migrate import upgrade
+    from origin.servers import uvicorn
     from origin.settings import Settings
 
     settings = Settings.from_mapping({**origin_settings(data_dir), **(overrides or {})})
     asyncio.run(upgrade(settings.database_url))
     asyncio.run(seed_database(settings.database_url))  # template:demo
     sock, port = bound_socket()
-    config = Config()
-    config.bind = [f"fd://{sock.detach()}"]
-    config.accesslog = None
-    config.errorlog = None
 
     async def run(stop: asyncio.Event) -> None:
-        await serve(create_app(settings), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+        await uvicorn.serve_app(create_app(settings), settings, sock, stop.wait)
 
     thread = ServerThread(run, "origin")
     thread.start()
