@@ -96,7 +96,7 @@ def head_refusal(
 
 
 async def _refuse_websocket(websocket: WebSocket) -> None:
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+    if "websocket.http.response" in (websocket.scope.get("extensions") or {}):
         message = "this server does not speak WebSocket"
         await websocket.send_denial_response(error_response(400, "websocket_unsupported", message))
     else:
