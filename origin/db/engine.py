@@ -33,6 +33,7 @@ There a write transaction is a plain BEGIN.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from origin.settings import DEFAULT_DB_MAX_OVERFLOW, DEFAULT_DB_POOL_SIZE, normalise_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_LOCK_RETRY_SECONDS = 0.005
 # Connection execution option that marks a transaction as a writer (see transactions.begin_write).
 WRITE_TRANSACTION = "outpost_write_transaction"
 # A pooled connection idle this long is pinged before use (see the module's documentation).
@@ -120,22 +122,43 @@ def _sqlite_engine(url: URL, *, pool_size: int, max_overflow: int, echo: bool) -
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, echo=echo)
     else:  # the dialect picks the pool (one shared connection for a plain in-memory database)
         engine = create_async_engine(url, echo=echo)
-    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "connect", configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine
 
 
-def _configure_sqlite_connection(dbapi_connection: Any, connection_record: Any) -> None:
+def configure_sqlite_connection(dbapi_connection: Any, connection_record: Any = None) -> None:
+    """Set up a new driver connection to a SQLite file as the module docstring says (the engine's
+    ``connect`` listener)."""
     # None = the driver never emits BEGIN itself; _begin_sqlite_transaction does.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_write_ahead_log(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+def _switch_to_write_ahead_log(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting for other connections as ``busy_timeout`` would.
+
+    The switch (made once per file, a no-op after) reads the file, then needs it to itself. Two
+    connections making it at the same moment, as two processes opening a new database do, each
+    hold the read lock the other must wait out; SQLite breaks that deadlock by failing one of
+    them at once with "database is locked", busy handler or not. The failed statement has let
+    its lock go, so trying again is what waiting would have done."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(SQLITE_LOCK_RETRY_SECONDS)
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from origin.db import begin_write, create_engine, session_factory, write_transaction
+from origin.db.engine import configure_sqlite_connection
 from origin.db.types import UTCDateTime
 from origin.demo.models import Product  # template:demo
 
@@ -60,6 +64,48 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
     finally:
         for connection in connections:
             await connection.close()
+
+
+def test_connections_opening_a_new_sqlite_file_at_once_all_switch_it_to_wal(
+    tmp_path: Path,
+) -> None:
+    """Two `db upgrade`s, or several workers, opening a new database: each switch to WAL waits
+    its turn instead of failing "database is locked" (SQLite fails one of two connections that
+    switch at the same moment without calling its busy handler: they would deadlock).
+
+    Driver connections on their own threads, as from separate processes, are set up together
+    on a file in SQLite's default rollback-journal mode, as a new database is; without the wait
+    about one attempt in ten failed."""
+    for attempt in range(40):
+        path = tmp_path / f"new-{attempt}.db"
+        with closing(sqlite3.connect(path)) as first:
+            first.execute("CREATE TABLE earlier (id INTEGER)")
+
+        assert set_up_together(path, connections=8) == []
+        with closing(sqlite3.connect(path)) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def set_up_together(path: Path, connections: int) -> list[sqlite3.Error]:
+    """Open ``connections`` driver connections on their own threads, then set them all up at
+    the same moment; what failed."""
+    together = threading.Barrier(connections)
+    failures: list[sqlite3.Error] = []
+
+    def set_up() -> None:
+        with closing(sqlite3.connect(path, check_same_thread=False)) as connection:
+            together.wait(timeout=10)
+            try:
+                configure_sqlite_connection(connection)
+            except sqlite3.Error as error:
+                failures.append(error)
+
+    threads = [threading.Thread(target=set_up) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
 
 
 async def test_sqlite_database_directory_is_created_when_missing(tmp_path: Path) -> None:
