@@ -83,12 +83,16 @@ def cache_key(request: Request) -> str | None:
     """The request's target in the one canonical form the edge keys on too
     (:func:`shared.http_cache.cache_key`: ``?a=1&b=2`` = ``?b=2&a=1``, while ``/a%3Fb=1`` and
     ``/a?b=1`` stay apart); None for a query too complex to key on (such a read is not cached)."""
+    # From the scope, as the ASGI server decoded it, like the edge's decoded target: not
+    # ``request.url``, which builds a whole URL (host header parsed) and pre-encodes "?" and "#"
+    # in the path, to be encoded once more here.
+    scope = request.scope
     try:
         # No parameter is ignored here: a route may read any of them.
-        query = normalise_query(request.url.query, ignored=())
+        query = normalise_query(scope.get("query_string", b"").decode(), ignored=())
     except QueryTooComplex:
         return None
-    return "response:" + shared_cache_key(request.url.path, query)
+    return "response:" + shared_cache_key(scope["path"], query)
 
 
 _READ_AHEAD = "cached_response_read_ahead"  # request.state: (key, value or None)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from secrets import token_hex
 from time import perf_counter
 from typing import Any, NamedTuple
 
@@ -26,7 +25,7 @@ from origin.middleware.access_log import log_access
 from origin.middleware.route_template import UNMATCHED, route_template
 from origin.middleware.server_timing import SERVER_TIMING_KEY
 from origin.observability.logging import bind_request_id, unbind_request_id
-from shared.trace_context import TraceParent, identify_request
+from shared.trace_context import TraceParent, id_hex, identify_request
 
 logger = logging.getLogger("outpost.origin")
 
@@ -92,7 +91,7 @@ class RequestContextMiddleware:
 
     def _identify(self, head: _RequestHead) -> tuple[str, str]:
         """The request id and our ``traceparent``, from the client's headers or a tracer's span."""
-        request_id, trace = identify_request(head.request_id, head.traceparent, token_hex)
+        request_id, trace = identify_request(head.request_id, head.traceparent, id_hex)
         traced = self.current_trace() if self.current_trace is not None else None
         if traced is not None:
             # A tracer chose this request's span: name that one, so the headers, the logs and

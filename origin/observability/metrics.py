@@ -83,6 +83,9 @@ class _Metric:
         self._metric = metric
         self.label_names = tuple(label_names)
         self._collectors = collectors
+        # prometheus_client's ``labels()`` checks and converts the values and takes a lock on
+        # every call; a child, once made, is the same object for good (nothing here removes one).
+        self._children: dict[LabelValues, Any] = {}
 
     def _sample(self, suffix: str, labels: LabelValues) -> float:
         """This process's value of one sample (what tests and health checks read)."""
@@ -92,11 +95,17 @@ class _Metric:
         return found if found is not None else 0.0
 
     def _child(self, labels: LabelValues) -> Any:
-        if len(labels) != len(self.label_names):
-            raise MetricError(
-                f"{self._metric._name} takes labels {self.label_names}, got {len(labels)} values"
+        child = self._children.get(labels)
+        if child is None:
+            if len(labels) != len(self.label_names):
+                raise MetricError(
+                    f"{self._metric._name} takes labels {self.label_names}, "
+                    f"got {len(labels)} values"
+                )
+            child = self._children[labels] = (
+                self._metric.labels(*labels) if labels else self._metric
             )
-        return self._metric.labels(*labels) if labels else self._metric
+        return child
 
 
 class Counter(_Metric):

@@ -13,6 +13,7 @@ from shared.trace_context import (
     MAX_REQUEST_ID_LENGTH,
     RandomHex,
     TraceParent,
+    id_hex,
     identify_request,
     is_valid_request_id,
     parse_traceparent,
@@ -91,6 +92,20 @@ def test_identity_starts_a_trace_when_none_came_in() -> None:
 def test_all_zero_random_ids_are_drawn_again(first_draw: str) -> None:
     identity = identify_request(None, None, fixed_hex(first_draw, "e" * 32 + "d" * 16))
     assert identity.trace == TraceParent("e" * 32, "d" * 16, "00")
+
+
+def test_new_ids_are_lowercase_hex_of_the_asked_length_and_do_not_repeat() -> None:
+    drawn = [id_hex(24) for _ in range(2000)]
+    # Leading zero digits are kept: an id drawn small still has its full width.
+    assert {len(value) for value in drawn} == {48}
+    assert set("".join(drawn)) == set("0123456789abcdef")
+    assert len(set(drawn)) == len(drawn)
+
+
+def test_new_ids_start_valid_traces() -> None:
+    identity = identify_request(None, None, id_hex)
+    assert parse_traceparent(identity.trace.header()) == identity.trace
+    assert identity.request_id == identity.trace.trace_id
 
 
 def test_request_ids_up_to_the_length_bound_are_valid() -> None:
