@@ -119,6 +119,26 @@ async def test_a_hung_redis_costs_one_timeout_not_a_stalled_request(
     assert private_store.stats.errors == 1
 
 
+async def test_a_reply_that_comes_after_its_timeout_is_never_read_as_another_ones(
+    private_redis: RedisServer, private_store: RedisStore
+) -> None:
+    for name in ("a", "b", "c", "d"):
+        await private_store.set(name, name.encode(), 30)
+    private_redis.freeze()
+    try:
+        # Two commands in flight on two connections when time runs out; their replies are
+        # still on the way, and arrive when the server wakes.
+        timed_out = await asyncio.gather(
+            private_store.get("a"), private_store.get("b"), return_exceptions=True
+        )
+    finally:
+        private_redis.thaw()
+
+    assert [type(outcome) for outcome in timed_out] == [StoreUnavailable, StoreUnavailable]
+    assert await asyncio.gather(private_store.get("c"), private_store.get("d")) == [b"c", b"d"]
+    assert await private_store.get("a") == b"a"
+
+
 @pytest.mark.parametrize(
     "operation",
     [
