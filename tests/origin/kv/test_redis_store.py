@@ -135,7 +135,10 @@ async def test_a_reply_that_comes_after_its_timeout_is_never_read_as_another_one
         private_redis.thaw()
 
     assert [type(outcome) for outcome in timed_out] == [StoreUnavailable, StoreUnavailable]
-    assert await asyncio.gather(private_store.get("c"), private_store.get("d")) == [b"c", b"d"]
+    assert list(await asyncio.gather(private_store.get("c"), private_store.get("d"))) == [
+        b"c",
+        b"d",
+    ]
     assert await private_store.get("a") == b"a"
 
 
