@@ -19,29 +19,19 @@ Needs ``wrk`` (Debian: ``apt-get install wrk``), the machine's Redis and Postgre
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
-import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from origins import databases, origin_environment, running_origins
 from wrk import Measurement, wrk
 
-from loadtest.bench.processes import free_port
 from origin.servers import DEFAULT_SERVER, SERVER_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PRODUCT_PATH = "/api/products/1"
 
 
@@ -108,10 +98,17 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as scratch, databases(Path(scratch)) as urls:
         results: dict[str, list[Measurement]] = {variant.name: [] for variant in variants}
-        with origins(urls, Path(scratch), {variant.origin for variant in variants}) as bases:
+        environments = {
+            (server, database, cached): {
+                **origin_environment(urls[database], response_cache=cached),
+                "OUTPOST_SERVER": server,
+            }
+            for server, database, cached in sorted({variant.origin for variant in variants})
+        }
+        with running_origins(environments, Path(scratch)) as served:
             for round_number in range(1, args.rounds + 1):
                 for variant in variants:
-                    url = bases[variant.origin] + variant.path
+                    url = served[variant.origin].base + variant.path
                     wrk(url, seconds=1, connections=args.connections)  # warm-up
                     results[variant.name].append(
                         wrk(url, seconds=args.seconds, connections=args.connections)
@@ -165,92 +162,6 @@ def print_table(results: dict[str, list[Measurement]], args: argparse.Namespace)
         p50 = statistics.median(m.p50_ms for m in runs)
         p99 = statistics.median(m.p99_ms for m in runs)
         print(f"| {variant.name} | {rps:,.0f} | {100 * rps / bare:.0f}% | {p50:.2f} | {p99:.2f} |")
-
-
-@contextmanager
-def databases(scratch: Path) -> Iterator[dict[str, str]]:
-    """A seeded SQLite file and a seeded, temporary PostgreSQL database."""
-    name = f"outpost_bench_{secrets.token_hex(4)}"
-    admin_base, _, _ = POSTGRES_URL.rpartition("/")
-    urls = {"sqlite": f"sqlite:///{scratch / 'bench.db'}", "postgres": f"{admin_base}/{name}"}
-    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        for url in urls.values():
-            for verb in (["db", "upgrade"], ["db", "seed"]):
-                subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
-                    [sys.executable, "-m", "commands", *verb],
-                    env={**os.environ, "DATABASE_URL": url},
-                    check=True,
-                    stdout=subprocess.DEVNULL,
-                )
-        yield urls
-    finally:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _postgres_admin(statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@contextmanager
-def origins(
-    urls: dict[str, str], scratch: Path, wanted: set[tuple[str, str, bool]]
-) -> Iterator[dict[tuple[str, str, bool], str]]:
-    """One origin process per (server, database, response cache on/off), all on Redis."""
-    processes: list[subprocess.Popen[bytes]] = []
-    bases: dict[tuple[str, str, bool], str] = {}
-    prefix = f"outpost-bench:{secrets.token_hex(4)}:"
-    try:
-        for server, database, cached in sorted(wanted):
-            port = free_port()
-            env = {
-                **os.environ,
-                "DATABASE_URL": urls[database],
-                "REDIS_URL": REDIS_URL,
-                "OUTPOST_REDIS_PREFIX": prefix,
-                "OUTPOST_PORT": str(port),
-                "OUTPOST_SERVER": server,
-                "OUTPOST_RESPONSE_CACHE": "on" if cached else "off",
-                # Measure the request path, not the limiter saying no.
-                "OUTPOST_RATE_LIMIT_PER_MINUTE": "1000000000",
-                "OUTPOST_LOG_LEVEL": "WARNING",
-            }
-            log = (scratch / f"origin-{server}-{database}-{cached}.log").open("wb")
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "commands", "origin"],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            bases[(server, database, cached)] = f"http://127.0.0.1:{port}"
-        for base in bases.values():
-            wait_until_healthy(base)
-        yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
-
-
-def wait_until_healthy(base: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"origin at {base} did not become healthy")
 
 
 if __name__ == "__main__":

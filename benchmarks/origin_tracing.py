@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -32,15 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from origin_throughput import (
-    PRODUCT_PATH,
-    REDIS_URL,
-    Measurement,
-    databases,
-    free_port,
-    wait_until_healthy,
-    wrk,
-)
+from origin_throughput import PRODUCT_PATH
+from origins import databases, origin_environment, running_origins
+from wrk import Measurement, wrk
 
 TRACING = {
     "off": {},
@@ -81,7 +74,11 @@ def main() -> int:
         tempfile.TemporaryDirectory() as scratch,
         databases(Path(scratch)) as urls,
         discarding_otlp_receiver() as collector,
-        origins(urls[args.database], collector, Path(scratch)) as servers,
+        running_origins(
+            environments(urls[args.database], collector),
+            Path(scratch),
+            timeout=180,  # six start at once on a busy machine
+        ) as servers,
     ):
         for round_number in range(1, args.rounds + 1):
             for variant in VARIANTS:
@@ -96,6 +93,20 @@ def main() -> int:
             print(f"round {round_number}/{args.rounds} done", file=sys.stderr)
     print_table(results, args)
     return 0
+
+
+def environments(database_url: str, collector: str) -> dict[Variant, dict[str, str]]:
+    """Each variant's origin: tracing as the variant says, to the receiver at ``collector``."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    found = {}
+    for variant in VARIANTS:
+        environment = origin_environment(
+            database_url, response_cache=variant.read == "cached", inherited=inherited
+        )
+        if variant.tracing != "off":
+            environment |= {"OTEL_EXPORTER_OTLP_ENDPOINT": collector, **TRACING[variant.tracing]}
+        found[variant] = environment
+    return found
 
 
 @dataclass(frozen=True)
@@ -156,50 +167,6 @@ def discarding_otlp_receiver() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@contextmanager
-def origins(
-    database_url: str, collector: str, scratch: Path
-) -> Iterator[dict[Variant, tuple[str, subprocess.Popen[bytes]]]]:
-    """One origin process per variant, all on the same database and Redis."""
-    processes: list[subprocess.Popen[bytes]] = []
-    servers: dict[Variant, tuple[str, subprocess.Popen[bytes]]] = {}
-    prefix = f"outpost-bench:{secrets.token_hex(4)}:"
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
-    try:
-        for variant in VARIANTS:
-            port = free_port()
-            env = {
-                **inherited,
-                "DATABASE_URL": database_url,
-                "REDIS_URL": REDIS_URL,
-                "OUTPOST_REDIS_PREFIX": prefix,
-                "OUTPOST_PORT": str(port),
-                "OUTPOST_RESPONSE_CACHE": "on" if variant.read == "cached" else "off",
-                "OUTPOST_RATE_LIMIT_PER_MINUTE": "1000000000",
-                "OUTPOST_LOG_LEVEL": "WARNING",
-            }
-            if variant.tracing != "off":
-                env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": collector, **TRACING[variant.tracing]}
-            log = (scratch / f"origin-{port}.log").open("wb")
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "commands", "origin"],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            servers[variant] = (f"http://127.0.0.1:{port}", processes[-1])
-        for base, _ in servers.values():
-            wait_until_healthy(base, timeout=180)  # six start at once on a busy machine
-        yield servers
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
 
 
 if __name__ == "__main__":
