@@ -25,7 +25,6 @@ stopped and both databases dropped at the end, also after Ctrl-C or a failure.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import os
 import secrets
@@ -43,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from scratch_postgres import PostgresUnreachable, fresh_database
 from wrk import Measurement, wrk
 
 from loadtest.bench.processes import free_port, log_tail
@@ -50,7 +50,6 @@ from shared.assertion import ASSERTION_HEADER, sign_assertion
 from shared.jwt import decode_unverified
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 VENV_CACHE = ROOT / ".cache" / "fsft-venv"
 FSFT_DATABASE = "fsft_bench"
@@ -274,7 +273,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return run(args)
-    except SetupFailed as error:
+    except (SetupFailed, PostgresUnreachable) as error:
         print(f"fsft_comparison: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -625,33 +624,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-
-
-@contextmanager
-def fresh_database(name: str) -> Iterator[str]:
-    """An empty database on the machine's PostgreSQL, dropped afterwards (with what a previous,
-    killed run may have left under the same name)."""
-    admin_base, _, _ = POSTGRES_URL.rpartition("/")
-    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    try:
-        asyncio.run(postgres_admin(drop, f'CREATE DATABASE "{name}"'))
-    except OSError as error:
-        raise SetupFailed(f"cannot reach PostgreSQL at {POSTGRES_URL}: {error}") from None
-    try:
-        yield f"{admin_base}/{name}"
-    finally:
-        asyncio.run(postgres_admin(drop))
-
-
-async def postgres_admin(*statements: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_URL)
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 if __name__ == "__main__":

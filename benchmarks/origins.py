@@ -11,7 +11,6 @@ raised out of wrk's reach; its script still runs on every request) and without i
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import subprocess
@@ -23,9 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from scratch_postgres import fresh_database
+
 from loadtest.bench.processes import free_port
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 Key = TypeVar("Key")
@@ -96,11 +96,8 @@ def wait_until_healthy(base: str, timeout: float = 30.0) -> None:
 @contextmanager
 def databases(scratch: Path) -> Iterator[dict[str, str]]:
     """A seeded SQLite file and a seeded, temporary PostgreSQL database."""
-    name = f"outpost_bench_{secrets.token_hex(4)}"
-    admin_base, _, _ = POSTGRES_URL.rpartition("/")
-    urls = {"sqlite": f"sqlite:///{scratch / 'bench.db'}", "postgres": f"{admin_base}/{name}"}
-    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
-    try:
+    with fresh_database(f"outpost_bench_{secrets.token_hex(4)}") as postgres_url:
+        urls = {"sqlite": f"sqlite:///{scratch / 'bench.db'}", "postgres": postgres_url}
         for url in urls.values():
             for verb in (["db", "upgrade"], ["db", "seed"]):
                 subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
@@ -110,15 +107,3 @@ def databases(scratch: Path) -> Iterator[dict[str, str]]:
                     stdout=subprocess.DEVNULL,
                 )
         yield urls
-    finally:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _postgres_admin(statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from scratch_postgres import fresh_database
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -53,8 +54,6 @@ from tests.support.cloudflare_api import (  # noqa: E402
     CloudflareApi,
     running_cloudflare_api,
 )
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 
 
 @dataclass(frozen=True)
@@ -88,22 +87,8 @@ def database(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as directory:
             yield f"sqlite:///{Path(directory) / 'purge-bench.db'}"
         return
-    import asyncpg
-
-    name = f"outpost_purge_bench_{secrets.token_hex(4)}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database(f"outpost_purge_bench_{secrets.token_hex(4)}") as url:
+        yield url
 
 
 @contextmanager
