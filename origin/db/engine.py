@@ -49,6 +49,9 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_LOCK_RETRY_SECONDS = 0.005
 # Connection execution option that marks a transaction as a writer (see transactions.begin_write).
 WRITE_TRANSACTION = "outpost_write_transaction"
+# Connection execution option: the "transaction" is one statement, which SQLite runs atomically on
+# its own, so no BEGIN is sent (see transactions.single_read).
+SINGLE_STATEMENT = "outpost_single_statement"
 # A pooled connection idle this long is pinged before use (see the module's documentation).
 IDLE_BEFORE_PING_SECONDS = 10.0
 _IDLE_SINCE = "outpost_idle_since"
@@ -162,5 +165,7 @@ def _switch_to_write_ahead_log(cursor: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
-    writer = connection.get_execution_options().get(WRITE_TRANSACTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+    options = connection.get_execution_options()
+    if options.get(SINGLE_STATEMENT, False):
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_TRANSACTION) else "BEGIN")

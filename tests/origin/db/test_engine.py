@@ -16,7 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from origin.db import begin_write, create_engine, session_factory, write_transaction
+from origin.db import (
+    begin_write,
+    create_engine,
+    session_factory,
+    single_read,
+    write_transaction,
+)
 from origin.db.engine import configure_sqlite_connection
 from origin.db.types import UTCDateTime
 from origin.demo.models import Product  # template:demo
@@ -153,6 +159,31 @@ async def test_sqlite_readers_are_not_blocked_by_an_open_write_transaction(
 
     assert value == 0  # the writer's change is not committed yet
     assert waited < 1.0  # far below the 5 s busy timeout: the reader did not queue
+
+
+async def test_a_single_read_on_sqlite_sends_no_begin_and_a_write_still_begins_immediate(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    """Each statement SQLite runs outside BEGIN is atomic on its own; leaving BEGIN out of a
+    one-statement read saves its calls to the driver's thread."""
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    sa.event.listen(sqlite_engine.sync_engine, "before_cursor_execute", record)
+    sessions = session_factory(sqlite_engine)
+    async with sessions() as session:
+        async with single_read(session) as connection:
+            value = (await connection.execute(sa.select(COUNTERS.c.value))).scalar_one()
+        read = list(sent)
+        async with write_transaction(session) as connection:
+            await connection.execute(sa.update(COUNTERS).values(value=value + 1))
+
+    assert [statement.split()[0] for statement in read] == ["SELECT"]
+    assert sent[len(read) :][:1] == ["BEGIN IMMEDIATE"]
+    async with sqlite_engine.connect() as connection:
+        assert (await connection.execute(sa.select(COUNTERS.c.value))).scalar_one() == 1
 
 
 async def test_a_write_transaction_must_start_the_sessions_transaction(
