@@ -1,3 +1,4 @@
+# template:demo-only
 """The origins the throughput benchmarks measure: seeded databases, and one ``outpost origin``
 process per variant, each on its own port, all on one Redis namespace, stopped when done.
 
