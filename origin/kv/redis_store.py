@@ -5,18 +5,12 @@ scripts (EVALSHA, loaded again by redis-py when a restarted server answers NOSCR
 are short and redis-py's own retries are off, so a dead or frozen Redis costs a request at most
 one timeout; :class:`~origin.kv.resilient.ResilientStore` then stops asking it for a while.
 
-The timeout is one ``asyncio.timeout`` around each command, not redis-py's ``socket_timeout``:
-that one wraps every send in ``asyncio.wait_for``, a new task per command, ~5% of a cached read's
-CPU. A command cut short by the timeout closes its connection (redis-py does so on any
-interruption), so no later command reads its late reply.
-
 Key layout under ``prefix``: ``k:<key>`` values, ``t:<tag>`` tag sets (members are value keys),
 ``r:<bucket>`` rate-limit state. Nothing is written without an expiry.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 from collections.abc import Iterable, Sequence
@@ -60,12 +54,13 @@ class RedisStore:
             url,
             max_connections=max_connections,
             socket_connect_timeout=connect_timeout_seconds,
+            socket_timeout=timeout_seconds,
             retry=Retry(NoBackoff(), 0),
         )
         self._redis = Redis.from_pool(pool)
         self.stats = StoreStats()
         self._healthy = True
-        self._timeout_seconds = timeout_seconds
+        self._guard = _OutageGuard(self)
         self._values = prefix + "k:"
         self._tags = prefix + "t:"
         self._buckets = prefix + "r:"
@@ -78,18 +73,18 @@ class RedisStore:
         return self._healthy
 
     async def get(self, key: str) -> bytes | None:
-        async with self._guard():
+        async with self._guard:
             # Responses are never decoded (no decode_responses), so values stay bytes.
             value = cast("bytes | None", await self._redis.get(self._values + key))
         self.stats.count_read(value)
         return value
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
-        async with self._guard():
+        async with self._guard:
             await self._redis.set(self._values + key, value, px=_milliseconds(ttl_seconds))
 
     async def add(self, key: str, value: bytes, ttl_seconds: float) -> bool:
-        async with self._guard():
+        async with self._guard:
             stored = await self._redis.set(
                 self._values + key, value, px=_milliseconds(ttl_seconds), nx=True
             )
@@ -98,7 +93,7 @@ class RedisStore:
     async def delete(self, *keys: str) -> int:
         if not keys:
             return 0
-        async with self._guard():
+        async with self._guard:
             removed: int = await self._redis.delete(*(self._values + key for key in keys))
         return removed
 
@@ -107,7 +102,7 @@ class RedisStore:
     ) -> None:
         ttl_ms = _milliseconds(ttl_seconds)
         tag_keys = [self._tags + tag for tag in unique_tags(tags)]
-        async with self._guard():
+        async with self._guard:
             if tag_keys:
                 await self._cache_put(keys=[self._values + key, *tag_keys], args=[value, ttl_ms])
             else:
@@ -117,16 +112,13 @@ class RedisStore:
         return await self._invalidate_tag_keys([self._tags + tag for tag in unique_tags(tags)])
 
     async def invalidate_all(self) -> int:
-        tag_keys: list[bytes | str] = []
-        cursor = 0
-        while True:  # a page per command, so each has the one timeout of a command
-            async with self._guard():
-                cursor, page = await self._redis.scan(
-                    cursor, match=_glob_escape(self._tags) + "*", count=1000
+        async with self._guard:
+            tag_keys = [
+                key
+                async for key in self._redis.scan_iter(
+                    match=_glob_escape(self._tags) + "*", count=1000
                 )
-            tag_keys.extend(page)
-            if cursor == 0:
-                break
+            ]
         removed = 0
         for first in range(0, len(tag_keys), _TAG_KEYS_PER_CALL):
             removed += await self._invalidate_tag_keys(tag_keys[first : first + _TAG_KEYS_PER_CALL])
@@ -167,7 +159,7 @@ class RedisStore:
             keys.append(self._buckets + instead)
         claims = [_claim_milliseconds(read.claim_ttl_seconds) for read in reads]
         refusing = [int(read.refuses) for read in reads]
-        async with self._guard():
+        async with self._guard:
             allowed, remaining, reset_us, retry_us, *values = await self._rate_limit(
                 keys=keys, args=[limit, interval_us, len(reads), *claims, *refusing]
             )
@@ -176,7 +168,7 @@ class RedisStore:
         return decision, [*values, *([None] * (len(reads) - len(values)))]
 
     async def ping(self) -> None:
-        async with self._guard():
+        async with self._guard:
             await self._redis.ping()
 
     async def check(self) -> None:
@@ -185,19 +177,15 @@ class RedisStore:
     async def aclose(self) -> None:
         await self._redis.aclose()
 
-    def _guard(self) -> _OutageGuard:
-        """The context of one command: its timeout, and what an error means."""
-        return _OutageGuard(self, asyncio.timeout(self._timeout_seconds))
-
     async def _drop_idle_connections(self) -> None:
         # Closing a socket to a dead server may fail; it is closed either way.
         with contextlib.suppress(RedisError, OSError):
             await self._redis.connection_pool.disconnect(inuse_connections=False)
 
-    async def _invalidate_tag_keys(self, tag_keys: Sequence[str | bytes]) -> int:
+    async def _invalidate_tag_keys(self, tag_keys: list[str] | list[bytes]) -> int:
         if not tag_keys:
             return 0
-        async with self._guard():
+        async with self._guard:
             removed: int = await self._invalidate(keys=tag_keys)
         return removed
 
@@ -213,14 +201,13 @@ class _OutageGuard:
     restarted server, and handing them out one by one would fail one request after another.
     """
 
-    __slots__ = ("_deadline", "_store")
+    __slots__ = ("_store",)
 
-    def __init__(self, store: RedisStore, deadline: asyncio.Timeout) -> None:
+    def __init__(self, store: RedisStore) -> None:
         self._store = store
-        self._deadline = deadline
 
     async def __aenter__(self) -> None:
-        await self._deadline.__aenter__()
+        return None
 
     async def __aexit__(
         self,
@@ -228,11 +215,6 @@ class _OutageGuard:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        try:
-            # Turns the cancellation of a command that ran out of time into TimeoutError.
-            await self._deadline.__aexit__(exc_type, exc, traceback)
-        except TimeoutError as timed_out:
-            exc = timed_out
         if exc is None:
             self._store._healthy = True
             return
